@@ -1,0 +1,108 @@
+// Package delivery carries committed events to consumers as watermill messages.
+//
+// A Subscriber follows the global log of any eventstore backend and hands each event to watermill
+// as a message, one at a time, waiting for its Ack (in order; a Nack redelivers the same event).
+// Its progress is a checkpoint per consumer group and topic, kept in the store itself, and only one
+// subscriber of a group consumes a topic at a time (a lease, also kept in the store), so a group
+// sees each event once, in order, unless a consumer dies between handling and saving its progress.
+//
+// A topic is a stream id or a stream category: topic "page" receives every "page-<id>" stream,
+// topic "page-42" exactly that stream, and topic AllTopic the whole log.
+//
+// A Publisher appends messages to the stream named by the topic, so that watermill's own Pub/Sub
+// test suite can exercise the Subscriber; GoFlow itself appends through the eventstore.
+package delivery
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/goflow-dev/goflow/eventstore"
+)
+
+// AllTopic subscribes to the whole global log.
+const AllTopic = "$all"
+
+// PublishedType is the event type of messages appended by the Publisher: their data wraps the
+// message's opaque payload and metadata.
+const PublishedType = "watermill.message"
+
+// Metadata keys set on every delivered message.
+const (
+	MetaStreamID       = "stream_id"
+	MetaStreamVersion  = "stream_version"
+	MetaGlobalPosition = "global_position"
+	MetaEventType      = "event_type"
+	MetaSchemaVersion  = "schema_version"
+	MetaActor          = "actor"
+	MetaCausationID    = "causation_id"
+	MetaCorrelationID  = "correlation_id"
+	MetaClientOpID     = "client_op_id"
+	MetaTime           = "time"
+)
+
+// published is the data of a PublishedType event.
+type published struct {
+	UUID     string            `json:"uuid"`
+	Payload  []byte            `json:"payload"` // base64: watermill payloads are arbitrary bytes
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// namespace derives event ids from (topic, message UUID): the same message may be published to
+// several topics, and publishing it twice to one topic must write it once.
+var namespace = uuid.MustParse("6f1d2c3a-8c1e-4f7b-9a55-3c2b1e0d9f10")
+
+func eventFromMessage(topic string, msg *message.Message) (eventstore.EventData, error) {
+	id := uuid.NewSHA1(namespace, []byte(topic+"\x00"+msg.UUID))
+	data, err := json.Marshal(published{UUID: msg.UUID, Payload: msg.Payload, Metadata: msg.Metadata})
+	if err != nil {
+		return eventstore.EventData{}, fmt.Errorf("encode message %s: %w", msg.UUID, err)
+	}
+	return eventstore.EventData{ID: id, Type: PublishedType, Data: data, Actor: msg.Metadata.Get(MetaActor)}, nil
+}
+
+// messageFromEvent builds a fresh message for one delivery attempt (watermill messages cannot be
+// acked twice, so a redelivery needs a new one).
+func messageFromEvent(e eventstore.Envelope) *message.Message {
+	meta := message.Metadata{}
+	id, payload := e.ID.String(), []byte(e.Data)
+	if e.Type == PublishedType {
+		var p published
+		if err := json.Unmarshal(e.Data, &p); err == nil {
+			id, payload = p.UUID, p.Payload
+			for k, v := range p.Metadata {
+				meta[k] = v
+			}
+		}
+	}
+	msg := message.NewMessage(id, payload)
+	for k, v := range meta {
+		msg.Metadata.Set(k, v)
+	}
+	msg.Metadata.Set(MetaStreamID, e.StreamID)
+	msg.Metadata.Set(MetaStreamVersion, strconv.FormatInt(e.StreamVersion, 10))
+	msg.Metadata.Set(MetaGlobalPosition, strconv.FormatInt(e.GlobalPosition, 10))
+	msg.Metadata.Set(MetaEventType, e.Type)
+	msg.Metadata.Set(MetaSchemaVersion, strconv.Itoa(e.SchemaVersion))
+	msg.Metadata.Set(MetaTime, e.Time.Format(time.RFC3339Nano))
+	setIf(msg, MetaActor, e.Actor)
+	setIf(msg, MetaClientOpID, e.ClientOpID)
+	if e.CausationID != nil {
+		msg.Metadata.Set(MetaCausationID, e.CausationID.String())
+	}
+	if e.CorrelationID != nil {
+		msg.Metadata.Set(MetaCorrelationID, e.CorrelationID.String())
+	}
+	return msg
+}
+
+func setIf(msg *message.Message, key, value string) {
+	if value != "" {
+		msg.Metadata.Set(key, value)
+	}
+}
