@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,14 +14,13 @@ import (
 	"github.com/goflow-dev/goflow/eventstore"
 )
 
-// SQLSTATEs raised by goflow_append.
+// SQLSTATEs of a failed goflow_append.
 const (
 	codeWrongVersion = "GF001"
-	codeDuplicateID  = "GF002"
 	codeUnique       = "23505"
 )
 
-const appendSQL = `SELECT applied, global_position, stream_version, created_at
+const appendSQL = `SELECT global_position, stream_version
 FROM goflow_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 
 // Append writes events to a stream; see eventstore.Store.
@@ -34,47 +34,59 @@ func (s *Store) Append(ctx context.Context, streamID string, expected eventstore
 	}
 	defer s.inflight.Done()
 
-	args := appendArgs(streamID, expected, events)
-	res, err := s.appendRows(ctx, streamID, args, events)
-	if err != nil {
-		return eventstore.AppendResult{}, translate(streamID, expected, err)
-	}
-	if res.AlreadyApplied {
-		// Return the envelopes as first stored, so a retry sees exactly what the original saw.
-		ids := make([]uuid.UUID, len(events))
-		for i, e := range events {
-			ids[i] = e.ID
-		}
-		res.Events, err = s.readByIDs(ctx, ids)
-		if err != nil {
-			return eventstore.AppendResult{}, fmt.Errorf("append to %s: read earlier append: %w", streamID, err)
-		}
-	} else {
+	now := eventstore.Now()
+	res, err := s.appendRows(ctx, streamID, appendArgs(streamID, expected, events, now), events, now)
+	if err == nil {
 		s.committed()
+		return res, nil
 	}
-	if n := len(res.Events); n > 0 {
-		res.StreamVersion = res.Events[n-1].StreamVersion
-	}
-	if res.AlreadyApplied {
-		// The stream may have moved on since; report where it is now.
-		if v, err := s.StreamVersion(ctx, streamID); err == nil {
-			res.StreamVersion = v
+	err = translate(streamID, expected, err)
+	// A retry of an append that committed fails on its own event ids or on the version it moved;
+	// only then is it worth looking for the earlier append.
+	if errors.Is(err, eventstore.ErrDuplicateEventID) || errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		if earlier, ok, rerr := s.earlierAppend(ctx, streamID, events); rerr != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("append to %s: look for an earlier append: %w", streamID, rerr)
+		} else if ok {
+			return earlier, nil
 		}
 	}
-	return res, nil
+	return eventstore.AppendResult{}, err
 }
 
-func (s *Store) appendRows(ctx context.Context, streamID string, args []any, events []eventstore.EventData) (eventstore.AppendResult, error) {
+// earlierAppend reports whether every event of the batch is already stored in this stream (an
+// idempotent retry) and returns the stored envelopes.
+func (s *Store) earlierAppend(ctx context.Context, streamID string, events []eventstore.EventData) (eventstore.AppendResult, bool, error) {
+	ids := make([]uuid.UUID, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
+	stored, err := s.readByIDs(ctx, ids)
+	if err != nil || len(stored) != len(events) {
+		return eventstore.AppendResult{}, false, err
+	}
+	for _, e := range stored {
+		if e.StreamID != streamID {
+			return eventstore.AppendResult{}, false, nil
+		}
+	}
+	v, err := s.StreamVersion(ctx, streamID)
+	if err != nil {
+		return eventstore.AppendResult{}, false, err
+	}
+	return eventstore.AppendResult{Events: stored, AlreadyApplied: true, StreamVersion: v}, true, nil
+}
+
+func (s *Store) appendRows(ctx context.Context, streamID string, args []any, events []eventstore.EventData, now time.Time) (eventstore.AppendResult, error) {
 	if s.cfg.BeforeCommit == nil {
 		// Autocommit: one round trip for the whole append.
-		return scanAppend(ctx, s.pool, streamID, args, events)
+		return scanAppend(ctx, s.pool, streamID, args, events, now)
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
-	res, err := scanAppend(ctx, tx, streamID, args, events)
+	res, err := scanAppend(ctx, tx, streamID, args, events, now)
 	if err != nil {
 		return res, err
 	}
@@ -87,30 +99,28 @@ func (s *Store) appendRows(ctx context.Context, streamID string, args []any, eve
 	return res, nil
 }
 
-func scanAppend(ctx context.Context, q queryer, streamID string, args []any, events []eventstore.EventData) (eventstore.AppendResult, error) {
+func scanAppend(ctx context.Context, q queryer, streamID string, args []any, events []eventstore.EventData, now time.Time) (eventstore.AppendResult, error) {
 	rows, err := q.Query(ctx, appendSQL, args...)
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	defer rows.Close()
 	res := eventstore.AppendResult{Events: make([]eventstore.Envelope, 0, len(events))}
-	i := 0
 	for rows.Next() {
-		var applied bool
-		var env eventstore.Envelope
-		if err := rows.Scan(&applied, &env.GlobalPosition, &env.StreamVersion, &env.Time); err != nil {
+		i := len(res.Events)
+		if i >= len(events) {
+			return res, fmt.Errorf("append returned more rows than its %d events", len(events))
+		}
+		e := events[i]
+		env := eventstore.Envelope{
+			ID: e.ID, StreamID: streamID, Type: e.Type, Data: e.Data, SchemaVersion: e.SchemaVersion,
+			Actor: e.Actor, CausationID: e.CausationID, CorrelationID: e.CorrelationID,
+			ClientOpID: e.ClientOpID, Time: now,
+		}
+		if err := rows.Scan(&env.GlobalPosition, &env.StreamVersion); err != nil {
 			return res, err
 		}
-		res.AlreadyApplied = !applied
-		if i < len(events) {
-			e := events[i]
-			env.ID, env.StreamID, env.Type, env.Data = e.ID, streamID, e.Type, e.Data
-			env.SchemaVersion, env.Actor, env.ClientOpID = e.SchemaVersion, e.Actor, e.ClientOpID
-			env.CausationID, env.CorrelationID = e.CausationID, e.CorrelationID
-			env.Time = env.Time.UTC()
-		}
 		res.Events = append(res.Events, env)
-		i++
 	}
 	if err := rows.Err(); err != nil {
 		return res, err
@@ -118,10 +128,11 @@ func scanAppend(ctx context.Context, q queryer, streamID string, args []any, eve
 	if len(res.Events) != len(events) {
 		return res, fmt.Errorf("append returned %d rows for %d events", len(res.Events), len(events))
 	}
+	res.StreamVersion = res.Events[len(res.Events)-1].StreamVersion
 	return res, nil
 }
 
-func appendArgs(streamID string, expected eventstore.Expected, events []eventstore.EventData) []any {
+func appendArgs(streamID string, expected eventstore.Expected, events []eventstore.EventData, now time.Time) []any {
 	n := len(events)
 	ids := make([]uuid.UUID, n)
 	types := make([]string, n)
@@ -138,7 +149,7 @@ func appendArgs(streamID string, expected eventstore.Expected, events []eventsto
 		correlation[i] = optUUID(e.CorrelationID)
 	}
 	return []any{streamID, int(expected.Kind), expected.Version, ids, types, data, schema, actors,
-		causation, correlation, ops, eventstore.Now()}
+		causation, correlation, ops, now}
 }
 
 func optUUID(id *uuid.UUID) pgtype.UUID {
@@ -156,11 +167,10 @@ func translate(streamID string, expected eventstore.Expected, err error) error {
 		case pgErr.Code == codeWrongVersion:
 			actual, _ := strconv.ParseInt(pgErr.Detail, 10, 64)
 			return &eventstore.VersionConflictError{StreamID: streamID, Expected: expected, Actual: actual}
-		case pgErr.Code == codeDuplicateID,
-			pgErr.Code == codeUnique && pgErr.ConstraintName == "events_event_id_key":
+		case pgErr.Code == codeUnique && pgErr.ConstraintName == "events_event_id_key":
 			return fmt.Errorf("append to %s: %w", streamID, eventstore.ErrDuplicateEventID)
 		case pgErr.Code == codeUnique:
-			// The advisory lock makes this unreachable; the unique index is the last fence.
+			// The stream lock makes this unreachable; the unique index is the last fence.
 			return fmt.Errorf("append to %s: %w", streamID, eventstore.ErrWrongExpectedVersion)
 		}
 	}

@@ -41,6 +41,9 @@ type Config struct {
 	MaxConns int32
 	// PollInterval bounds how long a caught-up subscription waits without a wake-up; default 1s.
 	PollInterval time.Duration
+	// NotifyInterval is the least time between two NOTIFYs this node sends, bounding how long
+	// another node waits to learn of an append; default 5ms.
+	NotifyInterval time.Duration
 	// NoListen disables LISTEN for other nodes' appends (subscriptions then rely on local wake-ups
 	// and polling).
 	NoListen bool
@@ -73,6 +76,7 @@ var _ eventstore.Store = (*Store)(nil)
 // Open connects to Postgres. It does not migrate: call Migrate.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, time.Second)
+	cfg.NotifyInterval = cmp.Or(cfg.NotifyInterval, 5*time.Millisecond)
 	s := &Store{
 		cfg:           cfg,
 		log:           cmp.Or(cfg.Logger, slog.Default()),
@@ -173,6 +177,7 @@ func (s *Store) begin() error {
 // committed wakes local subscriptions at once and asks the notifier to tell other nodes.
 func (s *Store) committed() {
 	s.wake.Notify()
+
 	select {
 	case s.notifyPending <- struct{}{}:
 	default: // a NOTIFY is already pending; it covers this commit too
@@ -191,6 +196,13 @@ func (s *Store) notifier(ctx context.Context) {
 		}
 		if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, '')", NotifyChannel); err != nil && ctx.Err() == nil {
 			s.log.Warn("event store notify failed; other nodes will poll", "err", err)
+		}
+		// Commits during this pause share the next NOTIFY: busy nodes send at most one per
+		// NotifyInterval instead of one per append.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.cfg.NotifyInterval):
 		}
 	}
 }

@@ -35,32 +35,22 @@ CREATE TABLE checkpoints (
 );
 
 -- +goose StatementBegin
--- goflow_append appends a batch in one round trip: stream lock, idempotency check, expected-version
--- check and one multi-row insert. Each statement of a VOLATILE plpgsql function takes a fresh
--- snapshot, so the version read after the lock sees every append that held the lock before.
--- Returns the stored rows; applied = false when every event id existed already (a retry).
--- Raises SQLSTATE 'GF001' with the current version when the expected version does not hold.
+-- goflow_append appends a batch in one round trip: a per-stream lock, the expected-version check and
+-- one multi-row insert. Each statement of a VOLATILE plpgsql function takes a fresh snapshot, so the
+-- version read after the lock sees every append that held the lock before.
+-- Raises SQLSTATE 'GF001' (DETAIL: the current version) when the expected version does not hold;
+-- a reused event id fails on the unique index (23505), and the caller tells a retry from a clash.
+-- p_kind: 1 any, 2 no stream, 3 stream exists, 4 exact.
 CREATE FUNCTION goflow_append(
     p_stream text, p_kind int, p_expected bigint,
     p_ids uuid[], p_types text[], p_data json[], p_schema int[], p_actor text[],
     p_causation uuid[], p_correlation uuid[], p_client_op text[], p_time timestamptz)
-RETURNS TABLE (applied boolean, global_position bigint, stream_version bigint, created_at timestamptz)
+RETURNS TABLE (global_position bigint, stream_version bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     cur bigint;
-    existing int;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended(p_stream, 0));
-
-    SELECT count(*) INTO existing FROM events e WHERE e.event_id = ANY (p_ids);
-    IF existing > 0 THEN
-        IF existing = cardinality(p_ids) AND (SELECT bool_and(e.stream_id = p_stream) FROM events e WHERE e.event_id = ANY (p_ids)) THEN
-            RETURN QUERY SELECT false, e.global_position, e.stream_version, e.created_at
-                FROM events e WHERE e.event_id = ANY (p_ids) ORDER BY e.stream_version;
-            RETURN;
-        END IF;
-        RAISE EXCEPTION 'some event ids of this batch exist already' USING ERRCODE = 'GF002';
-    END IF;
 
     SELECT coalesce(max(e.stream_version), 0) INTO cur FROM events e WHERE e.stream_id = p_stream;
     IF (p_kind = 2 AND cur <> 0) OR (p_kind = 3 AND cur = 0) OR (p_kind = 4 AND cur <> p_expected) THEN
@@ -72,7 +62,7 @@ BEGIN
         SELECT u.id, p_stream, cur + u.n, u.typ, u.dat, u.sv, u.act, u.cau, u.cor, u.op, p_time
         FROM unnest(p_ids, p_types, p_data, p_schema, p_actor, p_causation, p_correlation, p_client_op)
             WITH ORDINALITY AS u(id, typ, dat, sv, act, cau, cor, op, n)
-        RETURNING true, e.global_position, e.stream_version, e.created_at;
+        RETURNING e.global_position, e.stream_version;
 END
 $$;
 -- +goose StatementEnd
