@@ -1,0 +1,116 @@
+// Command goflow is GoFlow's one binary: the HTTP server and its operational tools.
+//
+//	goflow serve            run the server (migrating the store first)
+//	goflow migrate up       apply pending migrations
+//	goflow migrate status   list migrations and whether each is applied
+//	goflow version          print the version
+//
+// Settings come from flags, then GOFLOW_* environment variables, then defaults; run
+// "goflow <command> -h" for each command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(os.Stderr, "goflow: %v\n", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "goflow: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks command-line mistakes (exit status 2).
+var errUsage = errors.New("usage")
+
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+}
+
+// app is one invocation: where output goes and how the environment is read.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run is the whole command behind main, testable in process: it returns when the command is done
+// or, for serve, when ctx ends and shutdown is complete.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return app{stdout: stdout, stderr: stderr, getenv: os.Getenv}.run(ctx, args)
+}
+
+const usage = `GoFlow: event-sourced low-code AI app builder.
+
+Usage:
+  goflow serve [flags]            run the HTTP server (migrates the store first)
+  goflow migrate up [flags]       apply pending migrations
+  goflow migrate status [flags]   list migrations and whether each is applied
+  goflow version                  print the version
+
+Run "goflow <command> -h" for a command's flags.
+`
+
+func (a app) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(a.stderr, usage)
+		return usageError("no command given")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return a.serve(ctx, rest)
+	case "migrate":
+		return a.migrate(ctx, rest)
+	case "version":
+		return a.version(rest)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(a.stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(a.stderr, usage)
+		return usageError("unknown command %q", cmd)
+	}
+}
+
+// parse parses a subcommand's flags, applies environment variables to the flags not given (see
+// applyEnv), and rejects positional arguments. It returns errHelpShown after -h.
+func (a app) parse(fs *flag.FlagSet, env envBindings, args []string) error {
+	fs.SetOutput(a.stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelpShown
+		}
+		return usageError("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usageError("%s: unexpected arguments %q", fs.Name(), fs.Args())
+	}
+	if err := applyEnv(fs, env, a.getenv); err != nil {
+		return usageError("%s: %v", fs.Name(), err)
+	}
+	return nil
+}
+
+// errHelpShown ends a command after its -h output; run reports success.
+var errHelpShown = errors.New("help shown")
+
+func helpOK(err error) error {
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
