@@ -4,6 +4,7 @@
 //	goflow migrate up       apply pending migrations
 //	goflow migrate status   list migrations and whether each is applied
 //	goflow version          print the version
+//	goflow bench append     benchmark the Postgres store against a raw baseline
 //
 // Settings come from flags, then GOFLOW_* environment variables, then defaults; run
 // "goflow <command> -h" for each command's flags.
@@ -61,6 +62,7 @@ Usage:
   goflow migrate up [flags]       apply pending migrations
   goflow migrate status [flags]   list migrations and whether each is applied
   goflow version                  print the version
+  goflow bench append [flags]     benchmark the Postgres event store against raw inserts
 
 Run "goflow <command> -h" for a command's flags.
 `
@@ -77,6 +79,8 @@ func (a app) run(ctx context.Context, args []string) error {
 		return a.migrate(ctx, rest)
 	case "version":
 		return a.version(rest)
+	case "bench":
+		return a.bench(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(a.stdout, usage)
 		return nil
