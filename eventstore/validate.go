@@ -3,6 +3,7 @@ package eventstore
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -62,8 +63,18 @@ func ValidateStreamID(streamID string) error {
 		return invalid("empty stream id")
 	case len(streamID) > MaxStreamIDLength:
 		return invalid("stream id longer than %d bytes", MaxStreamIDLength)
-	case !utf8.ValidString(streamID):
-		return invalid("stream id is not valid UTF-8")
+	}
+	return validText("stream id", streamID)
+}
+
+// validText rejects text no backend can store faithfully: invalid UTF-8 and NUL bytes (Postgres
+// text cannot hold them), so that both backends accept exactly the same input.
+func validText(what, s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return invalid("%s is not valid UTF-8", what)
+	case strings.IndexByte(s, 0) >= 0:
+		return invalid("%s contains a NUL byte", what)
 	}
 	return nil
 }
@@ -82,6 +93,11 @@ func validateEvent(e EventData) error {
 		return invalid("event %q data is not valid JSON", e.Type)
 	case e.SchemaVersion < 0:
 		return invalid("event %q schema version %d is negative", e.Type, e.SchemaVersion)
+	}
+	for _, f := range []struct{ what, s string }{{"event type", e.Type}, {"actor", e.Actor}, {"client op id", e.ClientOpID}} {
+		if err := validText(f.what, f.s); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -122,4 +138,15 @@ func ValidateSnapshot(snap Snapshot) error {
 		return invalid("snapshot of %s is not valid JSON", snap.StreamID)
 	}
 	return nil
+}
+
+// ValidateCheckpointName rejects checkpoint names no backend may store.
+func ValidateCheckpointName(name string) error {
+	switch {
+	case name == "":
+		return invalid("empty checkpoint name")
+	case len(name) > MaxStreamIDLength:
+		return invalid("checkpoint name longer than %d bytes", MaxStreamIDLength)
+	}
+	return validText("checkpoint name", name)
 }

@@ -17,14 +17,13 @@ import (
 const envelopeColumns = `event_id, stream_id, stream_version, global_position, event_type, data,
 schema_version, actor, causation_id, correlation_id, client_op_id, created_at`
 
-// readAllSQL pages the global log in (transaction_id, global_position) order, only below the
-// oldest running transaction so that a late commit cannot appear behind the cursor.
-const readAllSQL = `WITH cursor AS (
-    SELECT coalesce((SELECT transaction_id FROM events WHERE global_position = $1), '0'::xid8) AS tx
-)
-SELECT ` + envelopeColumns + `
-FROM events, cursor
-WHERE (transaction_id, global_position) > (cursor.tx, $1)
+// readAllSQL pages the global log after a cursor in (transaction_id, global_position) order, only
+// below the oldest running transaction: every transaction below it has ended, so a late commit can
+// never land behind the cursor. A long-running transaction anywhere on the server therefore delays
+// delivery (never loses it); keep transactions short.
+const readAllSQL = `SELECT ` + envelopeColumns + ` FROM events
+WHERE (transaction_id, global_position) > (
+        coalesce((SELECT transaction_id FROM events WHERE global_position = $1), '0'::xid8), $1)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
   AND ($3 = '' OR stream_id = $3 OR starts_with(stream_id, $3 || '-'))
 ORDER BY transaction_id, global_position
@@ -32,6 +31,17 @@ LIMIT $2`
 
 // ReadAll returns the next page of the global log; see eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, p eventstore.ReadAllParams) ([]eventstore.Envelope, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	if p.After < 0 || p.Limit < 0 {
+		return nil, fmt.Errorf("%w: negative cursor or limit", eventstore.ErrInvalidInput)
+	}
+	if p.Topic != "" {
+		if err := eventstore.ValidateStreamID(p.Topic); err != nil {
+			return nil, fmt.Errorf("topic: %w", err)
+		}
+	}
 	limit := cmp.Or(p.Limit, 500)
 	rows, err := s.pool.Query(ctx, readAllSQL, p.After, limit, p.Topic)
 	if err != nil {
@@ -46,8 +56,14 @@ func (s *Store) ReadAll(ctx context.Context, p eventstore.ReadAllParams) ([]even
 
 // ReadStream returns a stream's events from a version; see eventstore.Store.
 func (s *Store) ReadStream(ctx context.Context, streamID string, fromVersion int64, limit int) ([]eventstore.Envelope, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
 	if err := eventstore.ValidateStreamID(streamID); err != nil {
 		return nil, err
+	}
+	if fromVersion < 0 || limit < 0 {
+		return nil, fmt.Errorf("%w: negative version or limit", eventstore.ErrInvalidInput)
 	}
 	var lim *int
 	if limit > 0 {
@@ -76,6 +92,9 @@ func (s *Store) readByIDs(ctx context.Context, ids []uuid.UUID) ([]eventstore.En
 
 // StreamVersion returns the stream's current version; see eventstore.Store.
 func (s *Store) StreamVersion(ctx context.Context, streamID string) (int64, error) {
+	if err := s.open(); err != nil {
+		return 0, err
+	}
 	if err := eventstore.ValidateStreamID(streamID); err != nil {
 		return 0, err
 	}
@@ -120,12 +139,15 @@ func fromPgUUID(u pgtype.UUID) *uuid.UUID {
 
 // SnapshotSave stores a snapshot; see eventstore.Store.
 func (s *Store) SnapshotSave(ctx context.Context, snap eventstore.Snapshot) error {
+	if err := s.open(); err != nil {
+		return err
+	}
 	if err := eventstore.ValidateSnapshot(snap); err != nil {
 		return err
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO snapshots (stream_id, version, data, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (stream_id, version) DO UPDATE SET data = excluded.data, created_at = excluded.created_at`,
-		snap.StreamID, snap.Version, string(snap.Data), eventstore.Now())
+		snap.StreamID, snap.Version, string(snap.Data), cmp.Or(snap.Time, eventstore.Now()))
 	if err != nil {
 		return fmt.Errorf("save snapshot of %s at %d: %w", snap.StreamID, snap.Version, err)
 	}
@@ -134,8 +156,14 @@ func (s *Store) SnapshotSave(ctx context.Context, snap eventstore.Snapshot) erro
 
 // SnapshotLoad returns the latest snapshot at or below maxVersion; see eventstore.Store.
 func (s *Store) SnapshotLoad(ctx context.Context, streamID string, maxVersion int64) (eventstore.Snapshot, error) {
+	if err := s.open(); err != nil {
+		return eventstore.Snapshot{}, err
+	}
 	if err := eventstore.ValidateStreamID(streamID); err != nil {
 		return eventstore.Snapshot{}, err
+	}
+	if maxVersion < 0 {
+		return eventstore.Snapshot{}, fmt.Errorf("%w: negative max version %d", eventstore.ErrInvalidInput, maxVersion)
 	}
 	snap := eventstore.Snapshot{StreamID: streamID}
 	var data []byte
@@ -154,6 +182,12 @@ func (s *Store) SnapshotLoad(ctx context.Context, streamID string, maxVersion in
 
 // CheckpointLoad returns a consumer's cursor; see eventstore.Store.
 func (s *Store) CheckpointLoad(ctx context.Context, name string) (int64, error) {
+	if err := s.open(); err != nil {
+		return 0, err
+	}
+	if err := eventstore.ValidateCheckpointName(name); err != nil {
+		return 0, err
+	}
 	var pos int64
 	err := s.pool.QueryRow(ctx, `SELECT position FROM checkpoints WHERE name = $1`, name).Scan(&pos)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -167,8 +201,11 @@ func (s *Store) CheckpointLoad(ctx context.Context, name string) (int64, error) 
 
 // CheckpointSwap moves a consumer's cursor from old to new; see eventstore.Store.
 func (s *Store) CheckpointSwap(ctx context.Context, name string, old, new int64) (bool, error) {
-	if name == "" {
-		return false, fmt.Errorf("%w: empty checkpoint name", eventstore.ErrInvalidInput)
+	if err := s.open(); err != nil {
+		return false, err
+	}
+	if err := eventstore.ValidateCheckpointName(name); err != nil {
+		return false, err
 	}
 	var sql string
 	if old == 0 {

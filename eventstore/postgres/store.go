@@ -61,10 +61,13 @@ type Store struct {
 	log      *slog.Logger
 	wake     *eventstore.Signal
 
-	// mu guards closed; inflight counts appends so that Close can wait for them.
+	// mu guards closed; inflight counts appends so that Close can wait for them; closing ends
+	// running subscriptions.
 	mu       sync.RWMutex
 	closed   bool
 	inflight sync.WaitGroup
+	closing  context.Context
+	close    context.CancelFunc
 
 	notifyPending chan struct{}
 	cancel        context.CancelFunc
@@ -105,6 +108,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.closePool()
 		return nil, fmt.Errorf("postgres event store: ping: %w", err)
 	}
+	s.closing, s.close = context.WithCancel(context.Background())
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.background.Add(1)
@@ -135,6 +139,9 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]migrations.Status, error
 
 // Ping checks the connection.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.open(); err != nil {
+		return err
+	}
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping postgres: %w", err)
 	}
@@ -150,6 +157,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.close()
 	s.inflight.Wait()
 	s.cancel()
 	s.background.Wait()
@@ -161,6 +169,16 @@ func (s *Store) closePool() {
 	if s.ownsPool {
 		s.pool.Close()
 	}
+}
+
+// open reports ErrClosed once Close has begun.
+func (s *Store) open() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return eventstore.ErrClosed
+	}
+	return nil
 }
 
 // begin registers an in-flight append, or reports that the store is closed.
@@ -249,12 +267,24 @@ func (s *Store) listenOnce(ctx context.Context) error {
 
 // Subscribe follows the global log; see eventstore.Store.
 func (s *Store) Subscribe(ctx context.Context, params eventstore.SubscribeParams, handle eventstore.Handler) error {
-	return eventstore.Follow(ctx, eventstore.FollowParams{
+	if err := s.open(); err != nil {
+		return err
+	}
+	// The subscription also ends when the store closes, and then says so.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.closing, cancel)
+	defer stop()
+	err := eventstore.Follow(ctx, eventstore.FollowParams{
 		SubscribeParams: params,
 		Read:            s.ReadAll,
 		Wake:            s.wake,
 		PollInterval:    s.cfg.PollInterval,
 	}, handle)
+	if s.closing.Err() != nil {
+		return fmt.Errorf("subscription: %w", eventstore.ErrClosed)
+	}
+	return err
 }
 
 // queryer is what both a pool and a transaction offer.

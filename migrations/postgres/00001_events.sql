@@ -1,7 +1,8 @@
 -- +goose Up
 -- The event log. global_position is a unique cursor; the log's order is
--- (transaction_id, global_position): readers only read below the oldest running transaction
--- (pg_snapshot_xmin), so an event that commits late is never skipped.
+-- (transaction_id, global_position). Readers only read rows whose transaction id is below the
+-- oldest transaction still running (pg_snapshot_xmin of their snapshot): every transaction below it
+-- has ended, so no event can later commit behind a reader's cursor (the watermill-sql technique).
 CREATE TABLE events (
     global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
@@ -50,7 +51,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     cur bigint;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended(p_stream, 0));
+    -- Class 1198475884 ('GoFl') keeps GoFlow's stream locks apart from other advisory locks.
+    PERFORM pg_advisory_xact_lock(1198475884, hashtext(p_stream));
 
     SELECT coalesce(max(e.stream_version), 0) INTO cur FROM events e WHERE e.stream_id = p_stream;
     IF (p_kind = 2 AND cur <> 0) OR (p_kind = 3 AND cur = 0) OR (p_kind = 4 AND cur <> p_expected) THEN
@@ -66,6 +68,7 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
+
 
 -- +goose Down
 DROP FUNCTION goflow_append;
