@@ -35,7 +35,7 @@ func (a app) bench(ctx context.Context, args []string) error {
 	fs.DurationVar(&duration, "duration", 4*time.Second, "how long each side of each scenario runs")
 	fs.StringVar(&concurrency, "concurrency", "1,8,32", "worker counts of the single-event scenarios")
 	fs.IntVar(&batch, "batch", 100, "events per append in the batch scenario")
-	fs.IntVar(&batchConc, "batch-concurrency", 4, "workers of the batch scenario")
+	fs.IntVar(&batchConc, "batch-concurrency", 8, "workers of the batch scenario")
 	fs.IntVar(&readEvents, "read-events", 200_000, "events read in the global-log scenario")
 	fs.BoolVar(&asJSON, "json", false, "print the results as JSON after the table")
 	fs.Usage = func() {

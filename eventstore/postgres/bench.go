@@ -29,7 +29,7 @@ type BenchConfig struct {
 	Concurrency []int
 	// BatchSize is the events per append of the batch scenario. Default 100.
 	BatchSize int
-	// BatchConcurrency is the batch scenario's worker count. Default 4.
+	// BatchConcurrency is the batch scenario's worker count. Default 8.
 	BatchConcurrency int
 	// ReadEvents is how many events the global-log read scenario reads. Default 200,000.
 	ReadEvents int
@@ -55,7 +55,7 @@ func Bench(ctx context.Context, cfg BenchConfig, w io.Writer) ([]BenchResult, er
 		cfg.Concurrency = []int{1, 8, 32}
 	}
 	cfg.BatchSize = cmp.Or(cfg.BatchSize, 100)
-	cfg.BatchConcurrency = cmp.Or(cfg.BatchConcurrency, 4)
+	cfg.BatchConcurrency = cmp.Or(cfg.BatchConcurrency, 8)
 	cfg.ReadEvents = cmp.Or(cfg.ReadEvents, 200_000)
 
 	admin, err := pgxpool.New(ctx, cfg.URL)
