@@ -1,0 +1,4 @@
+package domain
+
+// Catalog is the set of component manifests (stub until the manifests land).
+type Catalog struct{}

@@ -1,0 +1,4 @@
+package domain
+
+// pageTreeEvents lists the events of this aggregate (stub until the aggregate lands).
+var pageTreeEvents = []eventDef{}
