@@ -1,4 +1,260 @@
 package domain
 
-// appEvents lists the events of this aggregate (stub until the aggregate lands).
-var appEvents = []eventDef{}
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// App is the root of what a builder edits: a name, the workspace it belongs to and its settings.
+type App struct {
+	ID          string      `json:"id"`
+	Name        string      `json:"name"`
+	WorkspaceID string      `json:"workspaceId"`
+	Settings    AppSettings `json:"settings"`
+	Deleted     bool        `json:"deleted"`
+	Version     int64       `json:"version"`
+}
+
+// AppSettings are the app-wide settings.
+type AppSettings struct {
+	// FlowServiceURL, when set, sends workflows to an external flow service instead of the
+	// built-in Lua runner.
+	FlowServiceURL string `json:"flowServiceUrl"`
+	// Theme maps theme token names to values ("color.primary": "#3366ff").
+	Theme map[string]string `json:"theme"`
+}
+
+// Limits of app fields.
+const (
+	MaxNameLen        = 100 // runes, for the names of every aggregate in this package
+	MaxThemeTokens    = 500
+	MaxThemeValueLen  = 200 // runes
+	MaxThemeTokenName = 100 // runes
+)
+
+// AppCommand is a command on an App.
+type AppCommand interface{ appCommand() }
+
+type CreateApp struct {
+	AppID       string `json:"appId"`
+	Name        string `json:"name"`
+	WorkspaceID string `json:"workspaceId"`
+}
+
+type RenameApp struct {
+	Name string `json:"name"`
+}
+
+// UpdateAppSettings replaces the settings as a whole.
+type UpdateAppSettings struct {
+	Settings AppSettings `json:"settings"`
+}
+
+type DeleteApp struct{}
+
+func (CreateApp) appCommand()         {}
+func (RenameApp) appCommand()         {}
+func (UpdateAppSettings) appCommand() {}
+func (DeleteApp) appCommand()         {}
+
+type AppCreated struct {
+	AppID       string `json:"appId"`
+	Name        string `json:"name"`
+	WorkspaceID string `json:"workspaceId"`
+}
+
+type AppRenamed struct {
+	Name string `json:"name"`
+}
+
+type AppSettingsUpdated struct {
+	Settings AppSettings `json:"settings"`
+}
+
+type AppDeleted struct{}
+
+func (*AppCreated) EventType() string         { return "app.created" }
+func (*AppRenamed) EventType() string         { return "app.renamed" }
+func (*AppSettingsUpdated) EventType() string { return "app.settings_updated" }
+func (*AppDeleted) EventType() string         { return "app.deleted" }
+
+// appEvents lists the events of the App aggregate.
+var appEvents = []eventDef{
+	{event: &AppCreated{}},
+	{event: &AppRenamed{}},
+	{event: &AppSettingsUpdated{}},
+	{event: &AppDeleted{}},
+}
+
+// Exists reports whether the app was created and not deleted.
+func (s *App) Exists() bool { return s.ID != "" && !s.Deleted }
+
+// Apply evolves the state by one event of its stream. Every event counts towards Version, so that
+// Version stays the stream version even for event types this build ignores.
+func (s *App) Apply(e Event) {
+	s.Version++
+	switch e := e.(type) {
+	case *AppCreated:
+		s.ID, s.Name, s.WorkspaceID = e.AppID, e.Name, e.WorkspaceID
+	case *AppRenamed:
+		s.Name = e.Name
+	case *AppSettingsUpdated:
+		s.Settings = cloneAppSettings(e.Settings)
+	case *AppDeleted:
+		s.Deleted = true
+	}
+}
+
+// FoldApp folds an app stream into its state.
+func FoldApp(events []Event) *App {
+	s := &App{}
+	for _, e := range events {
+		s.Apply(e)
+	}
+	return s
+}
+
+// Decide validates c against the state and returns the events to append. A command that would
+// change nothing (a rename to the current name) yields no events and no error.
+func (s *App) Decide(c AppCommand, env Env) ([]Event, error) {
+	if cr, ok := c.(CreateApp); ok {
+		if s.Version > 0 {
+			return nil, conflict("exists", "", "app %q already exists", s.ID)
+		}
+		if err := checkID("/appId", cr.AppID); err != nil {
+			return nil, err
+		}
+		name, err := checkName("/name", cr.Name)
+		if err != nil {
+			return nil, err
+		}
+		if cr.WorkspaceID != "" {
+			if err := checkID("/workspaceId", cr.WorkspaceID); err != nil {
+				return nil, err
+			}
+		}
+		return []Event{&AppCreated{AppID: cr.AppID, Name: name, WorkspaceID: cr.WorkspaceID}}, nil
+	}
+	if !s.Exists() {
+		return nil, notFound("not_found", "", "app not found")
+	}
+	switch c := c.(type) {
+	case RenameApp:
+		name, err := checkName("/name", c.Name)
+		if err != nil {
+			return nil, err
+		}
+		if name == s.Name {
+			return nil, nil
+		}
+		return []Event{&AppRenamed{Name: name}}, nil
+	case UpdateAppSettings:
+		if err := checkAppSettings(c.Settings); err != nil {
+			return nil, err
+		}
+		next := cloneAppSettings(c.Settings)
+		if next.FlowServiceURL == s.Settings.FlowServiceURL && maps.Equal(next.Theme, s.Settings.Theme) {
+			return nil, nil
+		}
+		return []Event{&AppSettingsUpdated{Settings: next}}, nil
+	case DeleteApp:
+		return []Event{&AppDeleted{}}, nil
+	case nil:
+		return nil, invalid("unknown_command", "", "no command")
+	default:
+		return nil, invalid("unknown_command", "", "unknown app command %T", c)
+	}
+}
+
+func checkAppSettings(st AppSettings) error {
+	if st.FlowServiceURL != "" && !isHTTPURL(st.FlowServiceURL) {
+		return invalid("invalid_url", "/settings/flowServiceUrl", "flowServiceUrl must be an absolute http or https URL")
+	}
+	if len(st.Theme) > MaxThemeTokens {
+		return invalid("invalid_theme", "/settings/theme", "at most %d theme tokens", MaxThemeTokens)
+	}
+	for k, v := range st.Theme {
+		path := "/settings/theme/" + ptrTok(k)
+		if strings.TrimSpace(k) == "" || utf8.RuneCountInString(k) > MaxThemeTokenName || !utf8.ValidString(k) {
+			return invalid("invalid_theme", path, "theme token names must be 1..%d characters", MaxThemeTokenName)
+		}
+		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > MaxThemeValueLen {
+			return invalid("invalid_theme", path, "theme token values must be at most %d characters", MaxThemeValueLen)
+		}
+	}
+	return nil
+}
+
+// cloneAppSettings copies the theme so that state never shares a map with a command or event; an
+// empty theme becomes nil so that JSON round trips are exact.
+func cloneAppSettings(st AppSettings) AppSettings {
+	if len(st.Theme) == 0 {
+		st.Theme = nil
+	} else {
+		st.Theme = maps.Clone(st.Theme)
+	}
+	return st
+}
+
+// Helpers shared by the aggregates of this file group (app, script, schema, data source, query).
+
+// checkName trims a display name and checks its length.
+func checkName(path, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	if n == 0 || n > MaxNameLen || !utf8.ValidString(name) {
+		return "", invalid("invalid_name", path, "name must be 1..%d characters", MaxNameLen)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "", invalid("invalid_name", path, "name must not contain control characters")
+		}
+	}
+	return name, nil
+}
+
+// MaxIDLen bounds aggregate ids (they become part of stream ids).
+const MaxIDLen = 100
+
+// checkID accepts the ids the store accepts inside a stream id: printable, no spaces.
+func checkID(path, id string) error {
+	if id == "" || len(id) > MaxIDLen || !utf8.ValidString(id) {
+		return invalid("invalid_id", path, "id must be 1..%d bytes", MaxIDLen)
+	}
+	for _, r := range id {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '/' {
+			return invalid("invalid_id", path, "id must not contain spaces, control characters or '/'")
+		}
+	}
+	return nil
+}
+
+// isHTTPURL reports whether s is an absolute http or https URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Opaque == ""
+}
+
+// ptrTok escapes one JSON-pointer reference token (RFC 6901).
+func ptrTok(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// compactJSON validates raw and returns it compacted, the form json.Marshal writes, so that states
+// and events holding raw JSON round-trip byte for byte.
+func compactJSON(raw json.RawMessage) (json.RawMessage, bool) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, false
+	}
+	// Marshal validates, compacts and escapes exactly as it will when the value is stored.
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, false
+	}
+	return b, true
+}

@@ -6,7 +6,8 @@
 //
 //   - State is a value type (App, PageTree, Page, Script, Schema, DataSource, Query) with
 //     Version int64 (the stream version it was folded to) and Exists() bool.
-//   - Evolve: func (s T) Apply(e Event) T — pure, never fails; unknown events are ignored.
+//   - Evolve: func (s *T) Apply(e Event) — in place (pages fold tens of thousands of events over
+//     thousands of nodes), never fails; unknown events only advance Version.
 //   - Decide: func (s T) Decide(c Command, env Env) ([]Event, error) — a domain error (*Error) or the
 //     events to append. Decide never mutates s. Env carries what a decision may not invent: the
 //     time, the actor, new ids, and the component manifests.
