@@ -3,6 +3,8 @@
 //	goflow serve            run the server (migrating the store first)
 //	goflow migrate up       apply pending migrations
 //	goflow migrate status   list migrations and whether each is applied
+//	goflow projections rebuild [name]   rebuild projections from the start of the log
+//	goflow projections status           show the projections' checkpoints
 //	goflow version          print the version
 //	goflow bench append     benchmark the Postgres store against a raw baseline
 //
@@ -61,6 +63,10 @@ Usage:
   goflow serve [flags]            run the HTTP server (migrates the store first)
   goflow migrate up [flags]       apply pending migrations
   goflow migrate status [flags]   list migrations and whether each is applied
+  goflow projections rebuild [name] [flags]
+                                  rebuild a projection (all when no name) from the start of the log
+  goflow projections status [flags]
+                                  show each projection's checkpoint and event count
   goflow version                  print the version
   goflow bench append [flags]     benchmark the Postgres event store against raw inserts
 
@@ -77,6 +83,8 @@ func (a app) run(ctx context.Context, args []string) error {
 		return a.serve(ctx, rest)
 	case "migrate":
 		return a.migrate(ctx, rest)
+	case "projections":
+		return a.projectionsCmd(ctx, rest)
 	case "version":
 		return a.version(rest)
 	case "bench":

@@ -91,6 +91,13 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "--log-level", "loud"},
 		{"serve", "--log-format", "xml"},
 		{"migrate", "up", "--database-url", "mysql://localhost/goflow"},
+		{"projections"},
+		{"projections", "sideways"},
+		{"projections", "rebuild", "nosuch"},
+		{"projections", "rebuild", "pages", "scripts"},
+		{"projections", "rebuild", "--data-dir", "x", "pages", "scripts"},
+		{"projections", "status", "pages"},
+		{"projections", "status", "--force"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
@@ -103,7 +110,8 @@ func TestUsageErrors(t *testing.T) {
 
 func TestHelpSucceeds(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"help"}, {"-h"}, {"serve", "-h"}, {"migrate", "status", "-h"}, {"migrate", "-h"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"serve", "-h"}, {"migrate", "status", "-h"}, {"migrate", "-h"},
+		{"projections", "-h"}, {"projections", "rebuild", "-h"}, {"projections", "status", "-h"}} {
 		a, stdout, stderr := testApp(nil)
 		require.NoError(t, a.run(context.Background(), args), "%q", args)
 		require.Contains(t, stdout.String()+stderr.String(), "Usage", "%q", args)
@@ -185,10 +193,13 @@ func TestMigrateUpAndStatus(t *testing.T) {
 			out := migrate("status")
 			require.Regexp(t, `(?m)^VERSION\s+NAME\s+STATE$`, out)
 			require.Regexp(t, `(?m)^1\s+00001_events\.sql\s+pending$`, out)
+			require.Regexp(t, `(?m)^2\s+00002_projections\.sql\s+pending$`, out)
 			require.NotContains(t, out, "applied")
 
-			require.Contains(t, migrate("up"), "applied 1 migration(s)")
-			require.Regexp(t, `(?m)^1\s+00001_events\.sql\s+applied$`, migrate("status"))
+			require.Contains(t, migrate("up"), "applied 2 migration(s)")
+			out = migrate("status")
+			require.Regexp(t, `(?m)^1\s+00001_events\.sql\s+applied$`, out)
+			require.Regexp(t, `(?m)^2\s+00002_projections\.sql\s+applied$`, out)
 			require.NotContains(t, migrate("status"), "pending")
 			require.Contains(t, migrate("up"), "applied 0 migration(s)", "up is idempotent")
 		})
@@ -220,7 +231,8 @@ func TestServe(t *testing.T) {
 				require.Equal(t, http.StatusOK, resp.StatusCode, path)
 				require.Equal(t, map[string]string{"status": "ok"}, body, path)
 			}
-			require.EqualValues(t, 1, stderr.waitForJSONLog(t, "migrations applied")["count"])
+			require.EqualValues(t, 2, stderr.waitForJSONLog(t, "migrations applied")["count"])
+			stderr.waitForJSONLog(t, "projections running")
 
 			cancel()
 			select {
@@ -229,6 +241,7 @@ func TestServe(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("serve did not stop within 30s of cancellation")
 			}
+			stderr.waitForJSONLog(t, "projections stopped")
 			stderr.waitForJSONLog(t, "goflow stopped")
 		})
 	}
@@ -243,7 +256,7 @@ func TestServeNoMigrateWarnsAboutPendingMigrations(t *testing.T) {
 	go func() {
 		done <- a.run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--data-dir", t.TempDir()})
 	}()
-	require.EqualValues(t, 1, stderr.waitForJSONLog(t, "migrations pending and --no-migrate is set; run goflow migrate up")["pending"])
+	require.EqualValues(t, 2, stderr.waitForJSONLog(t, "migrations pending and --no-migrate is set; run goflow migrate up")["pending"])
 	stderr.waitForJSONLog(t, "http server listening")
 	require.NotContains(t, stderr.String(), `"msg":"migrations applied"`)
 	cancel()

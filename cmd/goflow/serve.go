@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/goflow-dev/goflow/projections"
 	"github.com/goflow-dev/goflow/web"
 )
 
-// serve runs the HTTP server until ctx ends (SIGINT or SIGTERM in main), then shuts down: the HTTP
-// server drains its requests, then the store closes after its in-flight appends.
+// serve runs the HTTP server and the projections runner until ctx ends (SIGINT or SIGTERM in
+// main), then shuts down: the HTTP server drains its requests, the runner stops, then the stores
+// close (the event store after its in-flight appends).
 func (a app) serve(ctx context.Context, args []string) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	env := envBindings{}
@@ -58,7 +60,36 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 		return err
 	}
 
-	srv, err := web.New(web.Config{Addr: addr, Logger: log, Store: st})
+	docs, closeDocs, err := openDocs(ctx, sf, st)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := closeDocs(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close projections store: %w", cerr))
+		}
+	}()
+	runner, err := projections.NewRunner(projections.RunnerConfig{
+		Log: st, Docs: docs, Projections: projections.All(), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	// The runner outlives the serving context: requests still draining may wait for their
+	// writes to be projected. It stops once the HTTP server is done, before the stores close.
+	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	runDone := make(chan error, 1)
+	go func() { runDone <- runner.Run(runCtx) }()
+	log.Info("projections running", "projections", len(projections.All()))
+	defer func() {
+		stopRunner()
+		if rerr := <-runDone; rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		log.Info("projections stopped")
+	}()
+
+	srv, err := web.New(web.Config{Addr: addr, Logger: log, Store: st, Docs: docs, Projections: runner})
 	if err != nil {
 		return err
 	}

@@ -180,3 +180,116 @@ func TestSubscriberRejectsBadTopic(t *testing.T) {
 	_, err = sub.Subscribe(context.Background(), "page")
 	require.True(t, errors.Is(err, eventstore.ErrClosed), "got %v", err)
 }
+
+// TestResumeFrom: a Subscriber with ResumeFrom starts after the cursor it returns whenever it
+// claims the lease, saves no checkpoint of its own, and still redelivers a nacked message.
+func TestResumeFrom(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			s := b.open(t)
+			var pos []int64
+			for i := range 5 {
+				res, err := s.Append(ctx, "page-1", eventstore.Any(), []eventstore.EventData{{
+					Type: "page.node_prop_set", Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
+				}})
+				require.NoError(t, err)
+				pos = append(pos, res.Events[0].GlobalPosition)
+			}
+			_, err := s.Append(ctx, "app-1", eventstore.Any(), []eventstore.EventData{{Type: "app.created", Data: json.RawMessage(`{}`)}})
+			require.NoError(t, err)
+
+			// committed stands in for a consumer's own checkpoint, saved with its writes.
+			var committed atomic.Int64
+			var calls atomic.Int32
+			newSub := func() *delivery.Subscriber {
+				return delivery.NewSubscriber(s, delivery.SubscriberConfig{
+					ConsumerGroup: "g",
+					ClaimInterval: 20 * time.Millisecond,
+					ResumeFrom: func(_ context.Context, topic string) (int64, error) {
+						calls.Add(1)
+						if topic != "page" {
+							return 0, fmt.Errorf("unexpected topic %q", topic)
+						}
+						return committed.Load(), nil
+					},
+				})
+			}
+			next := func(ch <-chan *message.Message) *message.Message {
+				t.Helper()
+				select {
+				case msg := <-ch:
+					return msg
+				case <-ctx.Done():
+					t.Fatal("no message")
+					return nil
+				}
+			}
+			position := func(msg *message.Message) int64 {
+				e, err := delivery.EnvelopeFromMessage(msg)
+				require.NoError(t, err)
+				return e.GlobalPosition
+			}
+
+			committed.Store(pos[1])
+			sub := newSub()
+			ch, err := sub.Subscribe(ctx, "page")
+			require.NoError(t, err)
+			msg := next(ch)
+			require.Equal(t, pos[2], position(msg), "starts after ResumeFrom's cursor")
+			msg.Nack()
+			msg = next(ch)
+			require.Equal(t, pos[2], position(msg), "a nack redelivers")
+			exp, err := delivery.LeaseExpiry(ctx, s, "g", "page")
+			require.NoError(t, err)
+			require.True(t, exp.After(time.Now()), "a consuming subscriber holds the lease")
+			committed.Store(pos[2])
+			msg.Ack()
+			msg = next(ch)
+			require.Equal(t, pos[3], position(msg))
+			committed.Store(pos[3])
+			msg.Ack()
+			require.NoError(t, sub.Close())
+
+			own, err := s.CheckpointLoad(ctx, "delivery:g:page")
+			require.NoError(t, err)
+			require.Zero(t, own, "no checkpoint of its own")
+			require.EqualValues(t, 1, calls.Load())
+			exp, err = delivery.LeaseExpiry(ctx, s, "g", "page")
+			require.NoError(t, err)
+			require.True(t, exp.IsZero(), "a closed subscriber releases its lease")
+
+			// A new consumer of the group resumes from the consumer's cursor, wherever it is.
+			for _, tc := range []struct{ from, want int64 }{{pos[3], pos[4]}, {pos[0], pos[1]}} {
+				committed.Store(tc.from)
+				sub := newSub()
+				ch, err := sub.Subscribe(ctx, "page")
+				require.NoError(t, err)
+				msg := next(ch)
+				require.Equal(t, tc.want, position(msg))
+				msg.Ack()
+				require.NoError(t, sub.Close())
+			}
+
+			// A failing ResumeFrom keeps the consumer retrying rather than starting from 0.
+			failing := delivery.NewSubscriber(s, delivery.SubscriberConfig{
+				ConsumerGroup: "g2",
+				ClaimInterval: 10 * time.Millisecond,
+				ResumeFrom: func(context.Context, string) (int64, error) {
+					if calls.Add(1) < 10 {
+						return 0, errors.New("not yet")
+					}
+					return pos[3], nil
+				},
+			})
+			defer failing.Close()
+			ch, err = failing.Subscribe(ctx, "page")
+			require.NoError(t, err)
+			msg = next(ch)
+			require.Equal(t, pos[4], position(msg))
+			msg.Ack()
+		})
+	}
+}

@@ -5,6 +5,8 @@
 // Its progress is a checkpoint per consumer group and topic, kept in the store itself, and only one
 // subscriber of a group consumes a topic at a time (a lease, also kept in the store), so a group
 // sees each event once, in order, unless a consumer dies between handling and saving its progress.
+// A consumer that commits its progress itself (SubscriberConfig.ResumeFrom) replaces that
+// checkpoint with its own. EnvelopeFromMessage turns a delivered message back into its envelope.
 //
 // A topic is a stream id or a stream category: topic "page" receives every "page-<id>" stream,
 // topic "page-42" exactly that stream, and topic AllTopic the whole log.
@@ -15,6 +17,7 @@ package delivery
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -105,4 +108,61 @@ func setIf(msg *message.Message, key, value string) {
 	if value != "" {
 		msg.Metadata.Set(key, value)
 	}
+}
+
+// EnvelopeFromMessage rebuilds the envelope of a message delivered by a Subscriber from its
+// metadata and payload. For an event appended by the Publisher (type PublishedType) the envelope
+// has the stored event's id but the message's payload as Data, not the stored wrapper.
+func EnvelopeFromMessage(msg *message.Message) (eventstore.Envelope, error) {
+	meta := msg.Metadata
+	e := eventstore.Envelope{
+		StreamID:   meta.Get(MetaStreamID),
+		Type:       meta.Get(MetaEventType),
+		Data:       json.RawMessage(msg.Payload),
+		Actor:      meta.Get(MetaActor),
+		ClientOpID: meta.Get(MetaClientOpID),
+	}
+	bad := func(key string, err error) (eventstore.Envelope, error) {
+		return eventstore.Envelope{}, fmt.Errorf("envelope of message %s: %w: metadata %s=%q: %v",
+			msg.UUID, eventstore.ErrInvalidInput, key, meta.Get(key), err)
+	}
+	if e.StreamID == "" {
+		return bad(MetaStreamID, errors.New("missing"))
+	}
+	if e.Type == "" {
+		return bad(MetaEventType, errors.New("missing"))
+	}
+	var err error
+	if e.StreamVersion, err = strconv.ParseInt(meta.Get(MetaStreamVersion), 10, 64); err != nil {
+		return bad(MetaStreamVersion, err)
+	}
+	if e.GlobalPosition, err = strconv.ParseInt(meta.Get(MetaGlobalPosition), 10, 64); err != nil {
+		return bad(MetaGlobalPosition, err)
+	}
+	if e.SchemaVersion, err = strconv.Atoi(meta.Get(MetaSchemaVersion)); err != nil {
+		return bad(MetaSchemaVersion, err)
+	}
+	if e.Time, err = time.Parse(time.RFC3339Nano, meta.Get(MetaTime)); err != nil {
+		return bad(MetaTime, err)
+	}
+	e.Time = e.Time.UTC()
+	if e.Type == PublishedType {
+		// The Publisher derived the stored id from the topic (the stream) and the message UUID.
+		e.ID = uuid.NewSHA1(namespace, []byte(e.StreamID+"\x00"+msg.UUID))
+	} else if e.ID, err = uuid.Parse(msg.UUID); err != nil {
+		return bad("uuid", err)
+	}
+	for _, f := range []struct {
+		key string
+		dst **uuid.UUID
+	}{{MetaCausationID, &e.CausationID}, {MetaCorrelationID, &e.CorrelationID}} {
+		if v := meta.Get(f.key); v != "" {
+			id, err := uuid.Parse(v)
+			if err != nil {
+				return bad(f.key, err)
+			}
+			*f.dst = &id
+		}
+	}
+	return e, nil
 }

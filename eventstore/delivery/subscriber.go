@@ -37,6 +37,12 @@ type SubscriberConfig struct {
 	BatchSize int
 	// Logger receives consumer errors. Default slog.Default().
 	Logger *slog.Logger
+	// ResumeFrom, if set, replaces the group's own checkpoint: whenever the subscriber (re)claims
+	// the lease on a topic it starts after the cursor ResumeFrom returns, and it saves no
+	// checkpoint of its own. For consumers that commit their progress with their own writes (a
+	// projection's checkpoint in the same transaction as its documents), so that progress and
+	// effects never disagree. Leases, ordering and nack redelivery are unchanged.
+	ResumeFrom func(ctx context.Context, topic string) (int64, error)
 }
 
 // Subscriber delivers committed events as watermill messages; see the package comment.
@@ -113,7 +119,7 @@ func (s *Subscriber) Close() error {
 // consume holds the group's lease on topic (waiting as a standby while another consumer holds it)
 // and delivers from the group's checkpoint, until ctx ends.
 func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *message.Message) {
-	name := "delivery:" + s.cfg.ConsumerGroup + ":" + topic
+	name := checkpointName(s.cfg.ConsumerGroup, topic)
 	log := s.log.With("topic", topic)
 	for ctx.Err() == nil {
 		lease, err := s.claim(ctx, name+":lease")
@@ -132,6 +138,22 @@ func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *mess
 		case <-time.After(s.cfg.ClaimInterval):
 		}
 	}
+}
+
+// checkpointName names a group's checkpoint on a topic; its lease is the checkpoint name+":lease".
+func checkpointName(group, topic string) string { return "delivery:" + group + ":" + topic }
+
+// LeaseExpiry reports until when a consumer of group holds the lease on topic; the zero time if
+// none does. Tools use it to refuse work that must not run beside a live consumer.
+func LeaseExpiry(ctx context.Context, store Source, group, topic string) (time.Time, error) {
+	v, err := store.CheckpointLoad(ctx, checkpointName(group, topic)+":lease")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("lease of %s on %s: %w", group, topic, err)
+	}
+	if v <= time.Now().UnixNano() {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, v), nil
 }
 
 // lease is a claim on a group and topic: the checkpoint named name holds its expiry (unix nanos),
@@ -206,9 +228,15 @@ func (s *Subscriber) deliverFrom(ctx context.Context, name, topic string, l *lea
 	defer renewing.Wait()
 	defer lost(nil)
 
-	pos, err := s.store.CheckpointLoad(ctx, name)
+	var pos int64
+	var err error
+	if s.cfg.ResumeFrom != nil {
+		pos, err = s.cfg.ResumeFrom(ctx, topic)
+	} else {
+		pos, err = s.store.CheckpointLoad(ctx, name)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("resume position: %w", err)
 	}
 	filter := topic
 	if topic == AllTopic {
@@ -219,6 +247,10 @@ func (s *Subscriber) deliverFrom(ctx context.Context, name, topic string, l *lea
 			for _, e := range events {
 				if err := s.deliver(ctx, e, out); err != nil {
 					return err
+				}
+				if s.cfg.ResumeFrom != nil {
+					pos = e.GlobalPosition
+					continue
 				}
 				ok, err := s.store.CheckpointSwap(ctx, name, pos, e.GlobalPosition)
 				if err != nil {
