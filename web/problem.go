@@ -6,7 +6,9 @@ import (
 	"net/http"
 )
 
-// Problem is an RFC 9457 problem details document, the body of every error response.
+// Problem is an RFC 9457 problem details document, the body of every error response. Besides
+// the standard members it carries GoFlow's extension members (RFC 9457 section 3.2), each present
+// only where it applies.
 type Problem struct {
 	// Type is a URI identifying the problem type; "about:blank" (the default) means the problem
 	// is described by the HTTP status alone.
@@ -19,6 +21,17 @@ type Problem struct {
 	Detail string `json:"detail,omitempty"`
 	// Instance identifies this occurrence: the request path.
 	Instance string `json:"instance,omitempty"`
+
+	// Code is a machine-readable reason, e.g. "unknown_component", "slug_taken",
+	// "version_conflict", "malformed_json".
+	Code string `json:"code,omitempty"`
+	// Path is the JSON-pointer-style path of the field the problem concerns, e.g. "/props/label".
+	Path string `json:"path,omitempty"`
+	// CurrentVersion is the stream's version on a version conflict (409), so that the client can
+	// reload and retry.
+	CurrentVersion *int64 `json:"currentVersion,omitempty"`
+	// OpIndex is the index of the rejected op in a batch of page ops.
+	OpIndex *int `json:"opIndex,omitempty"`
 }
 
 // ProblemContentType is the media type of problem documents (RFC 9457 section 3).
@@ -31,7 +44,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	p.Title = cmp.Or(p.Title, http.StatusText(p.Status))
 	p.Instance = cmp.Or(p.Instance, r.URL.Path)
 	body, err := json.Marshal(p)
-	if err != nil { // cannot happen: Problem has only strings and an int
+	if err != nil { // cannot happen: Problem has only strings and numbers
 		http.Error(w, http.StatusText(p.Status), p.Status)
 		return
 	}

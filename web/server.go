@@ -10,6 +10,10 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/goflow-dev/goflow/domain"
+	"github.com/goflow-dev/goflow/eventstore"
+	"github.com/goflow-dev/goflow/projections"
 )
 
 // Pinger is what the server needs of the event store to answer readiness probes.
@@ -33,12 +37,33 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown once the serving context ends: requests still
 	// running after it are cut off. Default 15s.
 	ShutdownTimeout time.Duration
+
+	// Events is the event store the API reads and appends to. Nil means Store, if Store is an
+	// eventstore.Store; with neither, the /api routes answer 503 (a server for its probes only).
+	Events eventstore.Store
+	// Catalog holds the component manifests page edits are validated against and GET
+	// /api/components serves; default domain.DefaultCatalog().
+	Catalog *domain.Catalog
+	// Docs is the projections' document store (read models: the app catalogue, lists, page
+	// documents, the script change log). Required for the /api routes, like Events.
+	Docs projections.DocStore
+	// Projections waits, after each write, until the projections have handled it, so that reads
+	// right after a write see it (pass the *projections.Runner that feeds Docs). Nil skips the
+	// wait.
+	Projections ProjectionWaiter
+	// ProjectionWait bounds that wait; a write whose projections lag longer still succeeds.
+	// Default 2s.
+	ProjectionWait time.Duration
+	// MaxBodyBytes caps request bodies (413 beyond it); default DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
 }
 
 // Server serves GoFlow's HTTP API.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
+	api     *api
+	openapi []byte
 	handler http.Handler
 }
 
@@ -49,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	for name, d := range map[string]time.Duration{
 		"ReadyTimeout": cfg.ReadyTimeout, "ReadHeaderTimeout": cfg.ReadHeaderTimeout, "ShutdownTimeout": cfg.ShutdownTimeout,
+		"ProjectionWait": cfg.ProjectionWait,
 	} {
 		if d < 0 {
 			return nil, fmt.Errorf("web: Config.%s is negative (%s)", name, d)
@@ -59,11 +85,41 @@ func New(cfg Config) (*Server, error) {
 	cfg.ReadyTimeout = cmp.Or(cfg.ReadyTimeout, 2*time.Second)
 	cfg.ReadHeaderTimeout = cmp.Or(cfg.ReadHeaderTimeout, 10*time.Second)
 	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, 15*time.Second)
+	cfg.ProjectionWait = cmp.Or(cfg.ProjectionWait, 2*time.Second)
+	if cfg.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("web: Config.MaxBodyBytes is negative (%d)", cfg.MaxBodyBytes)
+	}
+	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	if cfg.Events == nil {
+		cfg.Events, _ = cfg.Store.(eventstore.Store)
+	}
+	if cfg.Catalog == nil {
+		cat, err := domain.DefaultCatalog()
+		if err != nil {
+			return nil, fmt.Errorf("web: component catalog: %w", err)
+		}
+		cfg.Catalog = cat
+	}
 
 	s := &Server{cfg: cfg, log: cfg.Logger}
-	s.handler = chain(s.routes(),
+	s.api = &api{
+		store:          cfg.Events,
+		docs:           cfg.Docs,
+		catalog:        cfg.Catalog,
+		runner:         cfg.Projections,
+		projectionWait: cfg.ProjectionWait,
+		log:            s.log,
+	}
+	doc, err := openAPIDocument()
+	if err != nil {
+		return nil, fmt.Errorf("web: openapi document: %w", err)
+	}
+	s.openapi = doc
+	s.handler = chain(problemFallback(s.routes()),
 		RequestLogging(s.log, probePaths...),
 		Recovery(s.log),
+		RequestID(),
+		LimitBody(cfg.MaxBodyBytes),
 	)
 	return s, nil
 }

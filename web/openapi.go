@@ -1,0 +1,645 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goflow-dev/goflow/domain"
+)
+
+// The OpenAPI 3.1 document is built from the operation list below (not from the route table, so
+// that the coverage test in openapi_test.go compares two independent lists) and rendered once
+// when the server is built.
+
+// operation describes one route for the OpenAPI document.
+type operation struct {
+	method, path string
+	id           string // operationId
+	tag          string
+	summary      string
+	description  string
+	query        []param
+	body         string // request body schema name in components; "" for none
+	status       int    // success status
+	resp         string // success response schema name; "" for a response without a body
+	// alt lists other media types of the success response (CSV, JSON Lines, plain text) and their
+	// schemas, besides application/json.
+	alt      map[string]any
+	problems []int // problem statuses beyond the ones every operation of its kind has
+}
+
+// param is a query parameter.
+type param struct {
+	name, desc string
+	schema     map[string]any
+	required   bool
+}
+
+func qInt(name, desc string) param {
+	return param{name: name, desc: desc, schema: map[string]any{"type": "integer", "minimum": 0}}
+}
+
+func qString(name, desc string) param {
+	return param{name: name, desc: desc, schema: map[string]any{"type": "string"}}
+}
+
+func qTime(name, desc string) param {
+	return param{name: name, desc: desc, schema: map[string]any{"type": "string", "format": "date-time"}}
+}
+
+var pageQuery = []param{
+	{name: "limit", desc: "Page size: default 50, at most 500 (larger values are capped).",
+		schema: map[string]any{"type": "integer", "minimum": 1, "default": defaultPageLimit}},
+	qString("cursor", "The nextCursor of the previous page; absent for the first page."),
+}
+
+var expectedVersionQuery = param{name: "expectedVersion", required: true,
+	desc:   "The version you last read; a different current version answers 409 with currentVersion.",
+	schema: map[string]any{"type": "integer", "minimum": 0}}
+
+// operations lists every documented route. Keep it in the order of routeTable.
+func operations() []operation {
+	return []operation{
+		{method: "GET", path: "/healthz", id: "healthz", tag: "health", summary: "Liveness: the process serves HTTP",
+			status: 200, resp: "Status"},
+		{method: "GET", path: "/readyz", id: "readyz", tag: "health", summary: "Readiness: the event store answers a ping",
+			status: 200, resp: "Status", problems: []int{503}},
+		{method: "GET", path: "/api/openapi.json", id: "getOpenAPI", tag: "meta", summary: "This OpenAPI document",
+			status: 200, resp: "OpenAPIDocument"},
+		{method: "GET", path: "/api/components", id: "listComponents", tag: "components",
+			summary: "Component manifests and quick actions (the editor's palette)", status: 200, resp: "Components"},
+
+		{method: "POST", path: "/api/apps", id: "createApp", tag: "apps", summary: "Create an app",
+			body: "CreateApp", status: 201, resp: "App"},
+		{method: "GET", path: "/api/apps", id: "listApps", tag: "apps", summary: "The app catalogue",
+			query: pageQuery, status: 200, resp: "AppList"},
+		{method: "GET", path: "/api/apps/{appID}", id: "getApp", tag: "apps", summary: "An app",
+			status: 200, resp: "App", problems: []int{404}},
+		{method: "PATCH", path: "/api/apps/{appID}", id: "patchApp", tag: "apps", summary: "Rename an app or replace its settings",
+			body: "PatchApp", status: 200, resp: "App", problems: []int{404, 409, 422}},
+		{method: "DELETE", path: "/api/apps/{appID}", id: "deleteApp", tag: "apps", summary: "Delete an app",
+			query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+
+		{method: "GET", path: "/api/apps/{appID}/pages", id: "getPageTree", tag: "pages", summary: "The app's page tree",
+			status: 200, resp: "PageTree", problems: []int{404}},
+		{method: "POST", path: "/api/apps/{appID}/pages", id: "createPage", tag: "pages", summary: "Create a page and place it in the tree",
+			description: "Creates the page stream, then adds the page to the tree (two appends; see the " +
+				"README). The tree command is checked before anything is written; if the tree append " +
+				"still fails, the new page is deleted again and the tree's problem is returned.",
+			body: "CreatePage", status: 201, resp: "TreePage", problems: []int{404, 409, 422}},
+		{method: "PATCH", path: "/api/apps/{appID}/pages/{pageID}", id: "patchTreePage", tag: "pages",
+			summary: "Rename a page (name, slug) or move it in the tree (parentId, index)",
+			body:    "PatchTreePage", status: 200, resp: "TreePage", problems: []int{404, 409, 422}},
+		{method: "DELETE", path: "/api/apps/{appID}/pages/{pageID}", id: "deleteTreePage", tag: "pages",
+			summary: "Delete a page and its descendants (expectedVersion is the tree's version)",
+			query:   []param{expectedVersionQuery}, status: 200, resp: "DeletedPages", problems: []int{404, 409}},
+		{method: "GET", path: "/api/pages/{pageID}", id: "getPage", tag: "pages", summary: "A page document, at head or at a version",
+			query:  []param{qInt("version", "Read the page as it was at this version (default: head).")},
+			status: 200, resp: "PageDocument", problems: []int{404}},
+		{method: "POST", path: "/api/pages/{pageID}/ops", id: "postPageOps", tag: "pages",
+			summary:     "Apply a batch of page ops",
+			description: "Ops are decided in order, each against the state the previous ones left, and all their events are appended at once: the batch commits whole or not at all. The first rejected op's problem carries opIndex.",
+			body:        "PageOps", status: 200, resp: "PageOpsResult", problems: []int{404, 409, 422}},
+		{method: "GET", path: "/api/pages/{pageID}/versions", id: "listPageVersions", tag: "history",
+			summary: "A page's version history, newest first (one entry per request that changed it)",
+			query:   pageQuery, status: 200, resp: "VersionList", problems: []int{404}},
+		{method: "GET", path: "/api/pages/{pageID}/diff", id: "diffPage", tag: "history",
+			summary: "Structural diff between two versions of a page",
+			query: []param{
+				{name: "from", required: true, desc: "The older version.", schema: map[string]any{"type": "integer", "minimum": 1}},
+				qInt("to", "The newer version (default: head)."),
+			},
+			status: 200, resp: "PageDiffResult", problems: []int{404}},
+		{method: "POST", path: "/api/pages/{pageID}/restore", id: "restorePage", tag: "history",
+			summary: "Restore a page's content at a version (appends; history is kept)",
+			body:    "Restore", status: 200, resp: "PageDocument", problems: []int{404, 409, 422}},
+
+		{method: "GET", path: "/api/apps/{appID}/scripts", id: "listScripts", tag: "scripts", summary: "The app's scripts",
+			query: pageQuery, status: 200, resp: "ScriptList", problems: []int{404}},
+		{method: "POST", path: "/api/apps/{appID}/scripts", id: "createScript", tag: "scripts", summary: "Create a script",
+			body: "CreateScript", status: 201, resp: "Script", problems: []int{404, 422}},
+		{method: "GET", path: "/api/scripts/{scriptID}", id: "getScript", tag: "scripts", summary: "A script, at head or at a version",
+			query:  []param{qInt("version", "Read the script as it was at this version (default: head).")},
+			status: 200, resp: "Script", problems: []int{404}},
+		{method: "PUT", path: "/api/scripts/{scriptID}/text", id: "putScriptText", tag: "scripts", summary: "Replace a script's text",
+			body: "PutScriptText", status: 200, resp: "Script", problems: []int{404, 409, 422}},
+		{method: "PATCH", path: "/api/scripts/{scriptID}", id: "patchScript", tag: "scripts", summary: "Rename a script",
+			body: "PatchScript", status: 200, resp: "Script", problems: []int{404, 409, 422}},
+		{method: "DELETE", path: "/api/scripts/{scriptID}", id: "deleteScript", tag: "scripts", summary: "Delete a script",
+			query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+		{method: "GET", path: "/api/scripts/{scriptID}/versions", id: "listScriptVersions", tag: "history",
+			summary: "A script's version history, newest first",
+			query:   pageQuery, status: 200, resp: "VersionList", problems: []int{404}},
+		{method: "GET", path: "/api/scripts/{scriptID}/diff", id: "diffScript", tag: "history",
+			summary:     "Unified diff of a script's text between two versions",
+			description: "JSON by default; text/plain when the Accept header asks for text/plain and not JSON.",
+			query: []param{
+				{name: "from", required: true, desc: "The older version.", schema: map[string]any{"type": "integer", "minimum": 1}},
+				qInt("to", "The newer version (default: head)."),
+			},
+			status: 200, resp: "ScriptDiff", alt: map[string]any{"text/plain": map[string]any{"type": "string"}}, problems: []int{404}},
+		{method: "POST", path: "/api/scripts/{scriptID}/restore", id: "restoreScript", tag: "history",
+			summary: "Restore a script's text at a version (appends; history is kept)",
+			body:    "Restore", status: 200, resp: "Script", problems: []int{404, 409, 422}},
+		{method: "GET", path: "/api/script-changes", id: "listScriptChanges", tag: "history",
+			summary: "The script change log for auditors",
+			description: "Every script change with author, time, version and unified diff, oldest first " +
+				"(ordered by app, then time). format=json (default) is paginated; format=jsonl and " +
+				"format=csv stream every matching entry (CSV with a header row).",
+			query: append([]param{
+				qString("appId", "Only this app's scripts."),
+				qString("scriptId", "Only this script."),
+				qString("author", "Only changes by this actor."),
+				qTime("from", "Only changes at or after this time (RFC 3339)."),
+				qTime("to", "Only changes before this time (RFC 3339)."),
+				{name: "format", desc: "json (paginated), jsonl or csv (all matching entries).",
+					schema: map[string]any{"type": "string", "enum": []string{"json", "jsonl", "csv"}, "default": "json"}},
+			}, pageQuery...),
+			status: 200, resp: "ScriptChangeList",
+			alt: map[string]any{
+				"application/x-ndjson": map[string]any{"type": "string", "description": "One ScriptChange JSON object per line."},
+				"text/csv": map[string]any{"type": "string", "description": "Columns: " +
+					"time, appId, scriptId, scriptName, previousName, author, version, kind, restoredFrom, eventId, unifiedDiff."},
+			}},
+
+		{method: "GET", path: "/api/schema-library", id: "schemaLibrary", tag: "schemas",
+			summary: "The predefined business schemas", status: 200, resp: "SchemaLibrary"},
+		{method: "POST", path: "/api/schemas/derive", id: "deriveSchema", tag: "schemas",
+			summary: "Derive a JSON Schema from a sample document (nothing is stored)",
+			body:    "DeriveSchema", status: 200, resp: "DerivedSchema", problems: []int{422}},
+		{method: "GET", path: "/api/apps/{appID}/schemas", id: "listSchemas", tag: "schemas", summary: "The app's schemas",
+			query: pageQuery, status: 200, resp: "SchemaList", problems: []int{404}},
+		{method: "POST", path: "/api/apps/{appID}/schemas", id: "createSchema", tag: "schemas",
+			summary: "Create a schema from a document, a library schema or a sample",
+			body:    "CreateSchema", status: 201, resp: "Schema", problems: []int{404, 422}},
+		{method: "GET", path: "/api/schemas/{schemaID}", id: "getSchema", tag: "schemas", summary: "A schema",
+			status: 200, resp: "Schema", problems: []int{404}},
+		{method: "PUT", path: "/api/schemas/{schemaID}", id: "putSchema", tag: "schemas", summary: "Replace a schema's document",
+			body: "PutSchema", status: 200, resp: "Schema", problems: []int{404, 409, 422}},
+		{method: "PATCH", path: "/api/schemas/{schemaID}", id: "patchSchema", tag: "schemas", summary: "Rename a schema",
+			body: "Rename", status: 200, resp: "Schema", problems: []int{404, 409, 422}},
+		{method: "DELETE", path: "/api/schemas/{schemaID}", id: "deleteSchema", tag: "schemas", summary: "Delete a schema",
+			query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+		{method: "POST", path: "/api/schemas/{schemaID}/validate", id: "validateInstance", tag: "schemas",
+			summary:     "Validate a JSON value against a schema",
+			description: "200 {valid: true}, or 422 with code schema_violation and the failing location as path.",
+			body:        "Validate", status: 200, resp: "Valid", problems: []int{404, 422}},
+
+		{method: "GET", path: "/api/apps/{appID}/datasources", id: "listDataSources", tag: "datasources",
+			summary: "The app's data sources (secret values are never returned)",
+			query:   pageQuery, status: 200, resp: "DataSourceList", problems: []int{404}},
+		{method: "POST", path: "/api/apps/{appID}/datasources", id: "createDataSource", tag: "datasources",
+			summary: "Create a data source", body: "CreateDataSource", status: 201, resp: "DataSource", problems: []int{404, 422}},
+		{method: "GET", path: "/api/datasources/{dataSourceID}", id: "getDataSource", tag: "datasources",
+			summary: "A data source (secret values are never returned)", status: 200, resp: "DataSource", problems: []int{404}},
+		{method: "PATCH", path: "/api/datasources/{dataSourceID}", id: "patchDataSource", tag: "datasources",
+			summary: "Rename a data source, replace its config, set or remove secrets",
+			body:    "PatchDataSource", status: 200, resp: "DataSource", problems: []int{404, 409, 422}},
+		{method: "DELETE", path: "/api/datasources/{dataSourceID}", id: "deleteDataSource", tag: "datasources",
+			summary: "Delete a data source", query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+
+		{method: "GET", path: "/api/apps/{appID}/queries", id: "listQueries", tag: "queries", summary: "The app's queries",
+			query: pageQuery, status: 200, resp: "QueryList", problems: []int{404}},
+		{method: "POST", path: "/api/apps/{appID}/queries", id: "createQuery", tag: "queries", summary: "Create a query",
+			body: "CreateQuery", status: 201, resp: "Query", problems: []int{404, 422}},
+		{method: "GET", path: "/api/queries/{queryID}", id: "getQuery", tag: "queries", summary: "A query",
+			status: 200, resp: "Query", problems: []int{404}},
+		{method: "PATCH", path: "/api/queries/{queryID}", id: "patchQuery", tag: "queries",
+			summary: "Change a query (fields not sent are kept)",
+			body:    "PatchQuery", status: 200, resp: "Query", problems: []int{404, 409, 422}},
+		{method: "DELETE", path: "/api/queries/{queryID}", id: "deleteQuery", tag: "queries", summary: "Delete a query",
+			query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+	}
+}
+
+var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)
+
+// openAPIDocument renders the document served at GET /api/openapi.json.
+func openAPIDocument() ([]byte, error) {
+	paths := map[string]map[string]any{}
+	seen := map[string]bool{}
+	for _, op := range operations() {
+		key := op.method + " " + op.path
+		if seen[key] {
+			return nil, fmt.Errorf("operation %s listed twice", key)
+		}
+		seen[key] = true
+		if paths[op.path] == nil {
+			paths[op.path] = map[string]any{}
+		}
+		paths[op.path][strings.ToLower(op.method)] = renderOperation(op)
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":   "GoFlow API",
+			"version": "1",
+			"description": "JSON REST API of GoFlow, an event-sourced low-code app builder. Writes are " +
+				"commands: they carry the expectedVersion of the stream they change and answer 409 " +
+				"with currentVersion on a conflict. Errors are RFC 9457 problem documents. Writes " +
+				"need the " + ActorHeader + " header.",
+		},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas": schemas(),
+			"responses": map[string]any{
+				"Problem": map[string]any{
+					"description": "An RFC 9457 problem document.",
+					"content":     map[string]any{ProblemContentType: map[string]any{"schema": ref("Problem")}},
+				},
+			},
+		},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func renderOperation(op operation) map[string]any {
+	var params []any
+	for _, m := range pathParam.FindAllStringSubmatch(op.path, -1) {
+		params = append(params, map[string]any{
+			"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"},
+		})
+	}
+	for _, q := range op.query {
+		params = append(params, map[string]any{
+			"name": q.name, "in": "query", "required": q.required, "description": q.desc, "schema": q.schema,
+		})
+	}
+	write := op.method != "GET"
+	if write {
+		params = append(params, map[string]any{
+			"name": ActorHeader, "in": "header", "required": true,
+			"description": "Who issues the command (until accounts exist).",
+			"schema":      map[string]any{"type": "string", "maxLength": maxActorLength},
+		}, map[string]any{
+			"name": ClientOpHeader, "in": "header", "required": false,
+			"description": "The client's op id, recorded on the events.",
+			"schema":      map[string]any{"type": "string"},
+		})
+	}
+	success := map[string]any{"description": http.StatusText(op.status)}
+	content := map[string]any{}
+	if op.resp != "" {
+		content["application/json"] = map[string]any{"schema": ref(op.resp)}
+	}
+	for media, schema := range op.alt {
+		content[media] = map[string]any{"schema": schema}
+	}
+	if len(content) > 0 {
+		success["content"] = content
+	}
+	responses := map[string]any{strconv.Itoa(op.status): success}
+	problems := slices.Clone(op.problems)
+	if write {
+		problems = append(problems, 401)
+	}
+	if op.body != "" {
+		problems = append(problems, 400, 413)
+	}
+	if len(op.query) > 0 {
+		problems = append(problems, 400)
+	}
+	for _, st := range problems {
+		responses[strconv.Itoa(st)] = map[string]any{"$ref": "#/components/responses/Problem"}
+	}
+	responses["default"] = map[string]any{"$ref": "#/components/responses/Problem"}
+	out := map[string]any{
+		"operationId": op.id,
+		"tags":        []string{op.tag},
+		"summary":     op.summary,
+		"responses":   responses,
+	}
+	if op.description != "" {
+		out["description"] = op.description
+	}
+	if len(params) > 0 {
+		out["parameters"] = params
+	}
+	if op.body != "" {
+		out["requestBody"] = map[string]any{
+			"required": true,
+			"content":  map[string]any{"application/json": map[string]any{"schema": ref(op.body)}},
+		}
+	}
+	return out
+}
+
+func ref(name string) map[string]any {
+	return map[string]any{"$ref": "#/components/schemas/" + name}
+}
+
+// obj is an object schema; required lists the required properties.
+func obj(props map[string]any, required ...string) map[string]any {
+	s := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+// closed is an object schema that rejects unknown properties (request bodies).
+func closed(props map[string]any, required ...string) map[string]any {
+	s := obj(props, required...)
+	s["additionalProperties"] = false
+	return s
+}
+
+func str(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
+func integer(desc string) map[string]any {
+	return map[string]any{"type": "integer", "description": desc}
+}
+func boolean(desc string) map[string]any {
+	return map[string]any{"type": "boolean", "description": desc}
+}
+func arrayOf(items map[string]any) map[string]any {
+	return map[string]any{"type": "array", "items": items}
+}
+func anyJSON(desc string) map[string]any { return map[string]any{"description": desc} }
+func freeObject(desc string) map[string]any {
+	return map[string]any{"type": "object", "description": desc}
+}
+
+// listOf is the schema of a paginated list of name.
+func listOf(name string) map[string]any {
+	return obj(map[string]any{
+		"items":      arrayOf(ref(name)),
+		"nextCursor": str("Pass as ?cursor= to get the next page; absent on the last page."),
+	}, "items")
+}
+
+var expectedVersionProp = integer("The version of the stream you last read; 409 with currentVersion when it moved.")
+
+// schemas are the document's component schemas.
+func schemas() map[string]any {
+	return map[string]any{
+		"Problem": obj(map[string]any{
+			"type":           str("A URI for the problem type; about:blank means the status says it all."),
+			"title":          str("A short summary of the problem type."),
+			"status":         integer("The HTTP status."),
+			"detail":         str("What went wrong this time, for a person."),
+			"instance":       str("The request path."),
+			"code":           str("A machine-readable reason, e.g. unknown_component, version_conflict."),
+			"path":           str("JSON pointer of the field concerned, e.g. /props/label."),
+			"currentVersion": integer("On a version conflict: the stream's current version."),
+			"opIndex":        integer("On a rejected batch of page ops: the index of the rejected op."),
+		}, "type", "title", "status"),
+		"Status":          obj(map[string]any{"status": str("ok")}, "status"),
+		"OpenAPIDocument": freeObject("An OpenAPI 3.1 document."),
+		"Deleted": obj(map[string]any{
+			"id": str("The deleted aggregate's id."), "version": integer("The stream's version after the deletion."),
+			"deleted": boolean("Always true."),
+		}, "id", "version", "deleted"),
+
+		"Components": obj(map[string]any{
+			"components":   arrayOf(ref("Manifest")),
+			"quickActions": arrayOf(ref("ActionSpec")),
+		}, "components", "quickActions"),
+		"Manifest": obj(map[string]any{
+			"type": str("Component type, e.g. Button."), "name": str("Display name."), "category": str("Palette section."),
+			"icon": str("Icon name."), "description": str("What the component is for."),
+			"props":           freeObject("JSON Schema (2020-12) of the props, with UI hints under x-ui."),
+			"events":          arrayOf(ref("EventSpec")),
+			"actions":         arrayOf(ref("ActionSpec")),
+			"template":        freeObject("What a new node of this type starts from: props, styles, children."),
+			"acceptsChildren": boolean("Whether nodes of this type can have children."),
+		}, "type", "name", "category", "props", "events", "actions", "template"),
+		"EventSpec": obj(map[string]any{
+			"name": str("Event name, e.g. onClick."), "description": str(""),
+			"payload":     freeObject("JSON Schema of the handler's payload."),
+			"nativeEvent": str("The DOM event it maps from, e.g. click."),
+		}, "name", "payload"),
+		"ActionSpec": obj(map[string]any{
+			"name": str("Action name."), "description": str(""), "params": freeObject("JSON Schema of the parameters."),
+		}, "name"),
+
+		"App": obj(map[string]any{
+			"id": str("App id."), "name": str("App name."), "workspaceId": str("Workspace, if any."),
+			"settings": ref("AppSettings"), "version": integer("The app stream's version."),
+		}, "id", "name", "settings", "version"),
+		"AppSettings": obj(map[string]any{
+			"flowServiceUrl": str("When set, workflows run on this external flow service."),
+			"theme":          map[string]any{"type": []string{"null", "object"}, "additionalProperties": map[string]any{"type": "string"}, "description": "Theme token values by name."},
+		}),
+		"AppList": listOf("App"),
+		"CreateApp": closed(map[string]any{
+			"name": str("App name, 1..100 characters."), "workspaceId": str("Workspace id (optional)."),
+		}, "name"),
+		"PatchApp": closed(map[string]any{
+			"expectedVersion": expectedVersionProp, "name": str("New name."),
+			"settings": ref("AppSettings"),
+		}, "expectedVersion"),
+
+		"PageTree": obj(map[string]any{
+			"version": integer("The page tree stream's version."),
+			"pages":   arrayOf(ref("PageTreeNode")),
+		}, "version", "pages"),
+		"PageTreeNode": obj(map[string]any{
+			"pageId": str(""), "name": str(""), "slug": str("Route slug, unique within the app."),
+			"index":    str("Fractional index among siblings."),
+			"children": arrayOf(ref("PageTreeNode")),
+		}, "pageId", "name", "slug", "index", "children"),
+		"CreatePage": closed(map[string]any{
+			"name": str("Page name."), "slug": str("Route slug (default: derived from the name)."),
+			"parentId": str("Parent page (default: top level)."), "index": str("Fractional index (default: last)."),
+			"expectedVersion": integer("The page tree's version (optional)."),
+		}, "name"),
+		"PatchTreePage": closed(map[string]any{
+			"expectedVersion": integer("The page tree's version."),
+			"name":            str("New name."), "slug": str("New slug."),
+			"parentId": str("New parent; \"\" for the top level."), "index": str("New fractional index."),
+		}, "expectedVersion"),
+		"TreePage": obj(map[string]any{
+			"id": str("Page id."), "appId": str(""), "name": str(""), "slug": str(""), "parentId": str(""), "index": str(""),
+			"version":     integer("The page stream's version."),
+			"treeVersion": integer("The page tree stream's version."),
+		}, "id", "appId", "name", "slug", "version", "treeVersion"),
+		"DeletedPages": obj(map[string]any{
+			"id": str("The page deleted."), "pageIds": arrayOf(str("")), "treeVersion": integer(""),
+			"deleted": boolean("Always true."),
+		}, "id", "pageIds", "treeVersion", "deleted"),
+		"PageDocument": obj(map[string]any{
+			"id": str(""), "appId": str(""), "name": str(""), "version": integer("The version shown."),
+			"deleted":         boolean("Present (true) only for an old version of a deleted page."),
+			"root":            ref("NodeDocument"),
+			"initialState":    anyJSON("The page reducer's initial state."),
+			"reducerScriptId": str(""),
+		}, "id", "appId", "name", "version", "root"),
+		"NodeDocument": obj(map[string]any{
+			"id": str(""), "type": str("Component type."), "index": str(""),
+			"props":    freeObject("Prop values by name."),
+			"styles":   freeObject("Style values by property."),
+			"events":   map[string]any{"type": "object", "additionalProperties": ref("Binding")},
+			"children": arrayOf(ref("NodeDocument")),
+		}, "id", "type", "props", "styles", "events", "children"),
+		"Binding": obj(map[string]any{
+			"kind":       map[string]any{"type": "string", "enum": []string{"script", "actions", "workflow"}},
+			"scriptId":   str(""),
+			"actions":    arrayOf(obj(map[string]any{"type": str("Quick action."), "params": anyJSON("")}, "type")),
+			"workflowId": str(""),
+		}, "kind"),
+		"PageOp": obj(map[string]any{
+			"op":              map[string]any{"type": "string", "enum": domain.PageOpNames},
+			"nodeId":          str("The node (insert_node: optional id for the new node)."),
+			"parentId":        str("insert_node, move_node: the parent (default: root / unchanged)."),
+			"index":           str("insert_node, move_node: fractional index (default: last)."),
+			"type":            str("insert_node: component type."),
+			"props":           freeObject("insert_node: props overriding the template."),
+			"path":            str("set_prop, set_style: the prop path (label, columns/0/title) or style property."),
+			"value":           anyJSON("set_prop, set_style: the value; null removes."),
+			"event":           str("bind_event, unbind_event: the component event."),
+			"binding":         ref("Binding"),
+			"initialState":    anyJSON("set_page_state: a JSON object."),
+			"reducerScriptId": str("set_page_state."),
+			"name":            str("rename_page."),
+		}, "op"),
+		"PageOps": closed(map[string]any{
+			"expectedVersion": expectedVersionProp,
+			"clientId":        str("Recorded as the events' client op id."),
+			"ops":             map[string]any{"type": "array", "items": ref("PageOp"), "minItems": 1, "maxItems": maxOpsPerRequest},
+		}, "expectedVersion", "ops"),
+		"PageOpsResult": obj(map[string]any{
+			"version":  integer("The page's version after the ops."),
+			"events":   integer("How many events were appended."),
+			"inserted": arrayOf(str("Ids of the nodes insert_node ops created, in op order.")),
+		}, "version", "events", "inserted"),
+		"VersionList": listOf("VersionEntry"),
+		"VersionEntry": obj(map[string]any{
+			"version":     integer("The stream version after this change."),
+			"fromVersion": integer("The first stream version this change wrote."),
+			"time":        map[string]any{"type": "string", "format": "date-time"},
+			"author":      str("The actor."),
+			"summary":     str("What changed, in a short line."),
+			"events":      integer("How many events the change appended."),
+		}, "version", "fromVersion", "time", "author", "summary", "events"),
+		"PageDiffResult": obj(map[string]any{
+			"from": integer(""), "to": integer(""),
+			"diff": obj(map[string]any{
+				"renamed": freeObject("{from, to} when the page was renamed."), "stateChanged": freeObject(""),
+				"added": arrayOf(freeObject("")), "removed": arrayOf(freeObject("")), "moved": arrayOf(freeObject("")),
+				"propsChanged": arrayOf(freeObject("")), "stylesChanged": arrayOf(freeObject("")),
+				"eventsChanged": arrayOf(freeObject("")),
+			}, "added", "removed", "moved", "propsChanged", "stylesChanged", "eventsChanged"),
+		}, "from", "to", "diff"),
+		"Restore": closed(map[string]any{
+			"version":         integer("The version whose content comes back."),
+			"expectedVersion": expectedVersionProp,
+		}, "version", "expectedVersion"),
+
+		"Script": obj(map[string]any{
+			"id": str(""), "appId": str(""), "name": str(""),
+			"kind":     map[string]any{"type": "string", "enum": []string{"event_handler", "page_reducer", "app_reducer", "workflow"}},
+			"language": map[string]any{"type": "string", "enum": []string{"js", "lua"}},
+			"text":     str(""), "version": integer(""),
+			"replayError": str("Set when the history does not replay; restore a version to repair."),
+			"deleted":     boolean("Present (true) only for an old version of a deleted script."),
+		}, "id", "appId", "name", "kind", "language", "text", "version"),
+		"ScriptList": listOf("ScriptSummary"),
+		"ScriptSummary": obj(map[string]any{
+			"id": str(""), "appId": str(""), "name": str(""), "kind": str(""), "language": str(""), "version": integer(""),
+		}, "id", "appId", "name", "kind", "language", "version"),
+		"CreateScript": closed(map[string]any{
+			"name":     str(""),
+			"kind":     map[string]any{"type": "string", "enum": []string{"event_handler", "page_reducer", "app_reducer", "workflow"}},
+			"language": map[string]any{"type": "string", "enum": []string{"js", "lua"}, "description": "Default: the kind's language (workflows lua, the rest js)."},
+			"text":     str(""),
+		}, "name", "kind"),
+		"PutScriptText": closed(map[string]any{"expectedVersion": expectedVersionProp, "text": str("")}, "expectedVersion", "text"),
+		"PatchScript":   closed(map[string]any{"expectedVersion": expectedVersionProp, "name": str("")}, "expectedVersion", "name"),
+		"ScriptDiff": obj(map[string]any{
+			"from": integer(""), "to": integer(""), "diff": str("Unified diff."),
+		}, "from", "to", "diff"),
+		"ScriptChangeList": listOf("ScriptChange"),
+		"ScriptChange": obj(map[string]any{
+			"eventId": str(""), "appId": str(""), "scriptId": str(""),
+			"scriptName":   str("The script's name after the change."),
+			"previousName": str("Set by renames."),
+			"author":       str("The actor."),
+			"time":         map[string]any{"type": "string", "format": "date-time"},
+			"version":      integer("The script's version after the change."),
+			"kind":         map[string]any{"type": "string", "enum": []string{"created", "text_changed", "renamed", "deleted", "restored"}},
+			"restoredFrom": integer("Set by restores: the version restored."),
+			"unifiedDiff":  str("Unified diff from the previous text (empty when the text did not change)."),
+		}, "eventId", "appId", "scriptId", "scriptName", "author", "time", "version", "kind", "unifiedDiff"),
+
+		"SchemaLibrary": obj(map[string]any{"items": arrayOf(obj(map[string]any{
+			"name": str("Pass as library to create a schema from it."), "title": str(""), "description": str(""),
+			"document": freeObject("The JSON Schema 2020-12 document."),
+		}, "name", "title", "document"))}, "items"),
+		"DeriveSchema":  closed(map[string]any{"sample": anyJSON("A sample JSON document.")}, "sample"),
+		"DerivedSchema": obj(map[string]any{"schema": freeObject("A JSON Schema 2020-12 document the sample validates against.")}, "schema"),
+		"Schema": obj(map[string]any{
+			"id": str(""), "appId": str(""), "name": str(""),
+			"document": freeObject("The JSON Schema 2020-12 document."),
+			"source":   str("custom, derived or library:<name>."),
+			"version":  integer(""),
+		}, "id", "appId", "name", "document", "source", "version"),
+		"SchemaList": listOf("Schema"),
+		"CreateSchema": closed(map[string]any{
+			"name":     str("Schema name (default with library: the library schema's title)."),
+			"document": freeObject("A JSON Schema 2020-12 document."),
+			"library":  str("The name of a library schema to copy."),
+			"sample":   anyJSON("A sample document to derive the schema from."),
+		}),
+		"PutSchema": closed(map[string]any{"expectedVersion": expectedVersionProp, "document": freeObject("The new document.")}, "expectedVersion", "document"),
+		"Rename":    closed(map[string]any{"expectedVersion": expectedVersionProp, "name": str("The new name.")}, "expectedVersion", "name"),
+		"Validate":  closed(map[string]any{"instance": anyJSON("The JSON value to validate.")}, "instance"),
+		"Valid":     obj(map[string]any{"valid": boolean("Always true; a violation is a 422 problem.")}, "valid"),
+
+		"DataSource": obj(map[string]any{
+			"id": str(""), "appId": str(""), "name": str(""),
+			"kind":         map[string]any{"type": "string", "enum": []string{"rest", "postgres", "static"}},
+			"config":       freeObject("Kind-specific settings: rest {baseUrl, headers, timeoutMs}; postgres {url | host, port, database, user; sslmode}; static {data}."),
+			"secretFields": arrayOf(str("The names of the secrets that are set; their values are never returned.")),
+			"version":      integer(""),
+		}, "id", "appId", "name", "kind", "config", "secretFields", "version"),
+		"DataSourceList": listOf("DataSource"),
+		"CreateDataSource": closed(map[string]any{
+			"name":    str(""),
+			"kind":    map[string]any{"type": "string", "enum": []string{"rest", "postgres", "static"}},
+			"config":  freeObject(""),
+			"secrets": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "Write-only: rest apiKey, bearerToken, password; postgres password."},
+		}, "name", "kind"),
+		"PatchDataSource": closed(map[string]any{
+			"expectedVersion": expectedVersionProp,
+			"name":            str(""),
+			"config":          freeObject("Replaces the whole config."),
+			"secrets":         map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "Merged: a value sets the secret, \"\" removes it, secrets not named are kept."},
+		}, "expectedVersion"),
+
+		"QueryParam": obj(map[string]any{
+			"name":     str(""),
+			"type":     map[string]any{"type": "string", "enum": []string{"string", "number", "integer", "boolean", "object", "array"}},
+			"required": boolean(""),
+			"default":  anyJSON("Used when the parameter is not given."),
+		}, "name", "type"),
+		"Query": obj(map[string]any{
+			"id": str(""), "appId": str(""), "dataSourceId": str(""), "name": str(""),
+			"template":       str("Request or SQL template with {{param}} placeholders."),
+			"params":         arrayOf(ref("QueryParam")),
+			"resultSchemaId": str("The schema of the result, if any."),
+			"version":        integer(""),
+		}, "id", "appId", "dataSourceId", "name", "template", "params", "version"),
+		"QueryList": listOf("Query"),
+		"CreateQuery": closed(map[string]any{
+			"name": str(""), "dataSourceId": str("A data source of the same app."), "template": str(""),
+			"params": arrayOf(ref("QueryParam")), "resultSchemaId": str("A schema of the same app."),
+		}, "name", "dataSourceId", "template"),
+		"PatchQuery": closed(map[string]any{
+			"expectedVersion": expectedVersionProp,
+			"name":            str(""), "dataSourceId": str(""), "template": str(""),
+			"params":         arrayOf(ref("QueryParam")),
+			"resultSchemaId": str("\"\" clears the reference."),
+		}, "expectedVersion"),
+	}
+}
+
+// serveOpenAPI serves the document rendered by New.
+func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(s.openapi)
+}
