@@ -75,6 +75,9 @@ type DocStore interface {
 	Checkpoint(ctx context.Context, projection string) (position, events int64, err error)
 	// Get returns one document, or ErrNotFound.
 	Get(ctx context.Context, projection, key string) (Doc, error)
+	// Version returns a document's version without its data (cheap freshness checks for caches),
+	// or ErrNotFound.
+	Version(ctx context.Context, projection, key string) (int64, error)
 	// List returns a page of documents ordered by key, and the cursor of the next page ("" when
 	// this page is the last).
 	List(ctx context.Context, projection string, p ListParams) (docs []Doc, next string, err error)

@@ -9,7 +9,7 @@ import (
 )
 
 // RebuildPageSize is how many events Rebuild and CatchUp apply per transaction.
-const RebuildPageSize = 2000
+const RebuildPageSize = 10000
 
 // LogReader is what Rebuild and CatchUp need of the event store.
 type LogReader interface {

@@ -28,6 +28,7 @@ type api struct {
 	runner         ProjectionWaiter
 	projectionWait time.Duration
 	log            *slog.Logger
+	pages          *pageCache
 }
 
 // handle adapts an API handler to net/http, answering 503 while the server has no event store or

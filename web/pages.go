@@ -73,6 +73,14 @@ func (a *api) getPage(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		// A version check is far cheaper than fetching a large page: serve the rendered document
+		// from the cache when the projection has not moved.
+		if v, err := a.docs.Version(r.Context(), projections.Pages, id); err == nil {
+			if body, hit := a.pages.get(id, v); hit {
+				writeRawJSON(w, http.StatusOK, body)
+				return nil
+			}
+		}
 		d, err := a.docs.Get(r.Context(), projections.Pages, id)
 		switch {
 		case err == nil:
@@ -83,7 +91,13 @@ func (a *api) getPage(w http.ResponseWriter, r *http.Request) error {
 			if !p.Exists() {
 				return notFound("page_not_found", "No page has the id %q.", truncate(id, 40))
 			}
-			return ok(w, p.Document())
+			body, err := json.Marshal(p.Document())
+			if err != nil {
+				return fmt.Errorf("encode page %s: %w", id, err)
+			}
+			a.pages.put(id, d.Version, body)
+			writeRawJSON(w, http.StatusOK, body)
+			return nil
 		case !errors.Is(err, projections.ErrNotFound):
 			return fmt.Errorf("page %s from the projection: %w", id, err)
 		}

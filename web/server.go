@@ -109,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 		runner:         cfg.Projections,
 		projectionWait: cfg.ProjectionWait,
 		log:            s.log,
+		pages:          newPageCache(64 << 20),
 	}
 	doc, err := openAPIDocument()
 	if err != nil {

@@ -15,10 +15,14 @@ import (
 // bench runs "bench append": the Postgres event store's append and read rates beside a raw pgx
 // baseline measured in the same run.
 func (a app) bench(ctx context.Context, args []string) error {
-	const benchUsage = "Usage:\n  goflow bench append --database-url postgres://... [flags]\n"
-	if len(args) == 0 || args[0] != "append" {
+	const benchUsage = "Usage:\n  goflow bench append --database-url postgres://... [flags]\n" +
+		"  goflow bench pages --database-url postgres://... [flags]\n"
+	switch {
+	case len(args) > 0 && args[0] == "pages":
+		return a.benchPages(ctx, args[1:])
+	case len(args) == 0 || args[0] != "append":
 		fmt.Fprint(a.stderr, benchUsage)
-		return usageError("bench: want the append subcommand")
+		return usageError("bench: want the append or pages subcommand")
 	}
 	fs := flag.NewFlagSet("bench append", flag.ContinueOnError)
 	env := envBindings{}

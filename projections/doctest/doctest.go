@@ -79,6 +79,8 @@ func testPutGet(t *testing.T, docs projections.DocStore, _ eventstore.Store) {
 	ctx := ctxT(t)
 	_, err := docs.Get(ctx, "p", "k")
 	require.ErrorIs(t, err, projections.ErrNotFound)
+	_, err = docs.Version(ctx, "p", "k")
+	require.ErrorIs(t, err, projections.ErrNotFound)
 
 	before := time.Now().Add(-time.Minute)
 	put(t, docs, "p", "k", `{"a": [1, 2, {"b": "ü"}]}`, 7)
@@ -87,6 +89,9 @@ func testPutGet(t *testing.T, docs projections.DocStore, _ eventstore.Store) {
 	require.Equal(t, "k", d.Key)
 	require.JSONEq(t, `{"a": [1, 2, {"b": "ü"}]}`, string(d.Data))
 	require.EqualValues(t, 7, d.Version)
+	v, err := docs.Version(ctx, "p", "k")
+	require.NoError(t, err)
+	require.EqualValues(t, 7, v)
 	require.True(t, d.UpdatedAt.After(before), "updated at %s", d.UpdatedAt)
 
 	put(t, docs, "p", "k", `"replaced"`, 8)
@@ -94,6 +99,9 @@ func testPutGet(t *testing.T, docs projections.DocStore, _ eventstore.Store) {
 	require.NoError(t, err)
 	require.JSONEq(t, `"replaced"`, string(d.Data))
 	require.EqualValues(t, 8, d.Version)
+	v, err = docs.Version(ctx, "p", "k")
+	require.NoError(t, err)
+	require.EqualValues(t, 8, v)
 
 	require.NoError(t, docs.Update(ctx, "p", func(tx projections.DocTx) error { return tx.Delete("k") }, 0, 0))
 	_, err = docs.Get(ctx, "p", "k")

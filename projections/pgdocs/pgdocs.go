@@ -205,6 +205,23 @@ func (s *Store) Get(ctx context.Context, projection, key string) (projections.Do
 	return d, nil
 }
 
+// Version returns a document's version without its data; see projections.DocStore.
+func (s *Store) Version(ctx context.Context, projection, key string) (int64, error) {
+	if err := errors.Join(projections.ValidateName(projection), projections.ValidateKey(key)); err != nil {
+		return 0, fmt.Errorf("version: %w", err)
+	}
+	var v int64
+	err := s.pool.QueryRow(ctx,
+		`SELECT version FROM read_models WHERE projection = $1 AND key = $2`, projection, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("%s %q: %w", projection, key, projections.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("version of %s %q: %w", projection, key, err)
+	}
+	return v, nil
+}
+
 // List returns a page of documents in key order; see projections.DocStore.
 func (s *Store) List(ctx context.Context, projection string, p projections.ListParams) ([]projections.Doc, string, error) {
 	if err := projections.ValidateName(projection); err != nil {

@@ -1,0 +1,404 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/goflow-dev/goflow/eventstore"
+	"github.com/goflow-dev/goflow/eventstore/postgres"
+	"github.com/goflow-dev/goflow/projections"
+	"github.com/goflow-dev/goflow/projections/pgdocs"
+	"github.com/goflow-dev/goflow/web"
+)
+
+// benchPagesSchema isolates the benchmark's tables from a real store on the same database.
+const benchPagesSchema = "goflow_bench_pages"
+
+// benchPages runs "bench pages": reading a large page over the HTTP API at head and at an early
+// version, and rebuilding projections, each beside a raw baseline measured in the same run.
+func (a app) benchPages(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench pages", flag.ContinueOnError)
+	env := envBindings{}
+	var (
+		sf        storeFlags
+		nodes     int
+		events    int
+		requests  int
+		early     int64
+		copies    int
+		asJSON    bool
+		seedValue uint64
+	)
+	sf.register(fs, env)
+	fs.IntVar(&nodes, "nodes", 2000, "nodes on the measured page")
+	fs.IntVar(&events, "events", 10_000, "events on the measured page's stream")
+	fs.IntVar(&requests, "requests", 500, "GETs per measured scenario")
+	fs.Int64Var(&early, "early-version", 150, "the early version read by the history scenario")
+	fs.IntVar(&copies, "rebuild-pages", 5, "pages of the same size in the log for the rebuild scenario")
+	fs.BoolVar(&asJSON, "json", false, "print the results as JSON after the table")
+	fs.Uint64Var(&seedValue, "seed", 1, "seed of the generated edits")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage:\n  goflow bench pages --database-url postgres://... [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := a.parse(fs, env, args); err != nil {
+		return helpOK(err)
+	}
+	if !isPostgresURL(sf.databaseURL) {
+		return usageError("bench pages measures the Postgres store: give --database-url postgres://...")
+	}
+	if nodes < 1 || events < nodes+2 || requests < 1 || early < 2 || early > int64(events) || copies < 1 {
+		return usageError("bench pages: need nodes >= 1, events >= nodes+2, 2 <= early-version <= events, requests >= 1, rebuild-pages >= 1")
+	}
+
+	b, err := newPageBench(ctx, sf.databaseURL)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	rng := rand.New(rand.NewPCG(seedValue, seedValue^0x9e3779b97f4a7c15))
+
+	fmt.Fprintf(a.stdout, "GoFlow page benchmark (Postgres): %d-node page, %d events, %d GETs per scenario\n", nodes, events, requests)
+	var pageIDs []string
+	for i := range copies {
+		id, err := b.buildPage(ctx, rng, nodes, events)
+		if err != nil {
+			return fmt.Errorf("bench pages: build page %d: %w", i+1, err)
+		}
+		pageIDs = append(pageIDs, id)
+	}
+	page := pageIDs[0]
+	var results []pageBenchResult
+	report := func(r pageBenchResult) {
+		results = append(results, r)
+		fmt.Fprintf(a.stdout, "%-34s p50 %7.2f ms  p99 %7.2f ms   raw p50 %6.2f ms  p99 %6.2f ms   ratio(p99) %5.2fx   target %s\n",
+			r.Name, r.P50, r.P99, r.RawP50, r.RawP99, r.Ratio, r.Target)
+	}
+
+	head, raw, err := b.measure(ctx, requests, "/api/pages/"+page, func(ctx context.Context) error {
+		var data []byte
+		return b.pool.QueryRow(ctx, `SELECT data FROM read_models WHERE projection = 'pages' AND key = $1`, page).Scan(&data)
+	})
+	if err != nil {
+		return err
+	}
+	report(newPageResult("GET page at head", head, raw, "p99 < 5 ms"))
+
+	past, raw, err := b.measure(ctx, requests, fmt.Sprintf("/api/pages/%s?version=%d", page, early), func(ctx context.Context) error {
+		_, err := b.store.ReadStream(ctx, "page-"+page, 1, int(early))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	report(newPageResult(fmt.Sprintf("GET page at version %d", early), past, raw, "p99 < 50 ms"))
+
+	rates, rawRate, total, err := b.rebuildRate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "rebuild from position 0, %d events in the log; raw global-log read %.0f events/s\n", total, rawRate)
+	names := make([]string, 0, len(rates))
+	for name := range rates {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(a.stdout, "  rebuild %-24s %10.0f events/s   ratio %5.2fx   target >= 30000/s and >= 0.3x\n", name, rates[name], rates[name]/rawRate)
+	}
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"reads": results, "rebuild": map[string]any{
+			"eventsPerSecond": rates, "rawEventsPerSecond": rawRate, "events": total}})
+	}
+	return nil
+}
+
+func isPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+type pageBenchResult struct {
+	Name   string  `json:"name"`
+	P50    float64 `json:"p50Ms"`
+	P99    float64 `json:"p99Ms"`
+	RawP50 float64 `json:"rawP50Ms"`
+	RawP99 float64 `json:"rawP99Ms"`
+	Ratio  float64 `json:"ratioP99"`
+	Target string  `json:"target"`
+}
+
+func newPageResult(name string, ours, raw []time.Duration, target string) pageBenchResult {
+	r := pageBenchResult{Name: name, P50: pct(ours, 50), P99: pct(ours, 99), RawP50: pct(raw, 50), RawP99: pct(raw, 99), Target: target}
+	r.Ratio = r.P99 / r.RawP99
+	return r
+}
+
+// pct returns the p-th percentile in milliseconds.
+func pct(ds []time.Duration, p int) float64 {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := min(len(s)-1, (len(s)*p+99)/100-1)
+	return float64(s[max(i, 0)].Microseconds()) / 1000
+}
+
+// pageBench is a GoFlow server (store, projections, HTTP API) in a schema of its own.
+type pageBench struct {
+	admin  *pgxpool.Pool
+	pool   *pgxpool.Pool
+	store  *postgres.Store
+	docs   projections.DocStore
+	runner *projections.Runner
+	base   string
+	client *http.Client
+	stop   func()
+}
+
+func newPageBench(ctx context.Context, url string) (b *pageBench, err error) {
+	b = &pageBench{client: &http.Client{}}
+	defer func() {
+		if err != nil {
+			b.close()
+		}
+	}()
+	if b.admin, err = pgxpool.New(ctx, url); err != nil {
+		return b, fmt.Errorf("bench pages: connect: %w", err)
+	}
+	for _, q := range []string{"DROP SCHEMA IF EXISTS " + benchPagesSchema + " CASCADE", "CREATE SCHEMA " + benchPagesSchema} {
+		if _, err = b.admin.Exec(ctx, q); err != nil {
+			return b, fmt.Errorf("bench pages: %s: %w", q, err)
+		}
+	}
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return b, err
+	}
+	pc.ConnConfig.RuntimeParams["search_path"] = benchPagesSchema
+	pc.MaxConns = 16
+	if b.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
+		return b, err
+	}
+	if b.store, err = postgres.Open(ctx, postgres.Config{Pool: b.pool}); err != nil {
+		return b, err
+	}
+	if _, err = b.store.Migrate(ctx); err != nil {
+		return b, err
+	}
+	b.docs = pgdocs.New(b.pool)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if b.runner, err = projections.NewRunner(projections.RunnerConfig{Log: b.store, Docs: b.docs, Projections: projections.All(), Logger: quiet}); err != nil {
+		return b, err
+	}
+	srv, err := web.New(web.Config{Logger: quiet, Store: b.store, Docs: b.docs, Projections: b.runner})
+	if err != nil {
+		return b, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return b, err
+	}
+	b.base = "http://" + ln.Addr().String()
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	served, ran := make(chan error, 1), make(chan error, 1)
+	go func() { ran <- b.runner.Run(runCtx) }()
+	go func() { served <- srv.Serve(runCtx, ln) }()
+	b.stop = func() {
+		cancel()
+		<-served
+		<-ran
+	}
+	return b, nil
+}
+
+func (b *pageBench) close() {
+	if b.stop != nil {
+		b.stop()
+	}
+	if b.store != nil {
+		_ = b.store.Close()
+	}
+	if b.pool != nil {
+		b.pool.Close()
+	}
+	if b.admin != nil {
+		_, _ = b.admin.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+benchPagesSchema+" CASCADE")
+		b.admin.Close()
+	}
+}
+
+// call sends a JSON request to the API and decodes the JSON answer into out.
+func (b *pageBench) call(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, b.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(web.ActorHeader, "bench")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// buildPage creates an app and a page through the API, inserts nodes, then edits props until the
+// page's stream has the requested number of events. It returns the page id.
+func (b *pageBench) buildPage(ctx context.Context, rng *rand.Rand, nodes, events int) (string, error) {
+	var app, page struct {
+		ID      string `json:"id"`
+		Version int64  `json:"version"`
+	}
+	if err := b.call(ctx, http.MethodPost, "/api/apps", map[string]any{"name": "Bench"}, &app); err != nil {
+		return "", err
+	}
+	if err := b.call(ctx, http.MethodPost, "/api/apps/"+app.ID+"/pages", map[string]any{"name": "Big page"}, &page); err != nil {
+		return "", err
+	}
+	version := page.Version
+	var ids []string
+	type opResult struct {
+		Version  int64    `json:"version"`
+		Inserted []string `json:"inserted"`
+	}
+	for len(ids) < nodes {
+		n := min(500, nodes-len(ids))
+		ops := make([]map[string]any, n)
+		for i := range ops {
+			ops[i] = map[string]any{"op": "insert_node", "type": "Text", "props": map[string]any{"text": fmt.Sprintf("Item %d", len(ids)+i)}}
+		}
+		var res opResult
+		if err := b.call(ctx, http.MethodPost, "/api/pages/"+page.ID+"/ops", map[string]any{"expectedVersion": version, "ops": ops}, &res); err != nil {
+			return "", err
+		}
+		version = res.Version
+		ids = append(ids, res.Inserted...)
+	}
+	for version < int64(events) {
+		n := min(500, int(int64(events)-version))
+		ops := make([]map[string]any, n)
+		for i := range ops {
+			ops[i] = map[string]any{"op": "set_prop", "nodeId": ids[rng.IntN(len(ids))], "path": "text", "value": fmt.Sprintf("Edit %d", rng.IntN(1_000_000))}
+		}
+		var res opResult
+		if err := b.call(ctx, http.MethodPost, "/api/pages/"+page.ID+"/ops", map[string]any{"expectedVersion": version, "ops": ops}, &res); err != nil {
+			return "", err
+		}
+		version = res.Version
+	}
+	return page.ID, nil
+}
+
+// measure times requests GETs of path and as many calls of raw, interleaved so both see the same
+// noise, after a warm-up of each.
+func (b *pageBench) measure(ctx context.Context, requests int, path string, raw func(context.Context) error) (ours, base []time.Duration, err error) {
+	get := func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.base+path, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := b.client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", path, resp.Status)
+		}
+		return nil
+	}
+	for range 20 {
+		if err := errors.Join(get(), raw(ctx)); err != nil {
+			return nil, nil, err
+		}
+	}
+	for range requests {
+		start := time.Now()
+		if err := get(); err != nil {
+			return nil, nil, err
+		}
+		ours = append(ours, time.Since(start))
+		start = time.Now()
+		if err := raw(ctx); err != nil {
+			return nil, nil, err
+		}
+		base = append(base, time.Since(start))
+	}
+	return ours, base, nil
+}
+
+// rebuildRate rebuilds every projection from position 0 (each rebuild reads the whole log) and
+// reads the whole global log raw (ReadAll pages), alternating, twice. It returns each projection's
+// rebuild rate and the raw read rate in log events per second, and the log's size.
+func (b *pageBench) rebuildRate(ctx context.Context) (rates map[string]float64, rawRate float64, total int64, err error) {
+	applied := map[string]int64{}
+	took := map[string]time.Duration{}
+	var rawTime time.Duration
+	var rawEvents int64
+	for range 2 {
+		start := time.Now()
+		var after int64
+		for {
+			page, err := b.store.ReadAll(ctx, eventstore.ReadAllParams{After: after, Limit: projections.RebuildPageSize})
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			if len(page) == 0 {
+				break
+			}
+			rawEvents += int64(len(page))
+			after = page[len(page)-1].GlobalPosition
+		}
+		rawTime += time.Since(start)
+
+		for _, p := range projections.All() {
+			st, err := projections.Rebuild(ctx, b.store, b.docs, p, nil)
+			if err != nil {
+				return nil, 0, 0, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+			}
+			applied[p.Name()] += st.Events
+			took[p.Name()] += st.Elapsed
+		}
+	}
+	rates = map[string]float64{}
+	for name, n := range applied {
+		rates[name] = float64(n) / took[name].Seconds()
+	}
+	return rates, float64(rawEvents) / rawTime.Seconds(), rawEvents / 2, nil
+}
