@@ -82,6 +82,12 @@ func (a app) benchPages(ctx context.Context, args []string) error {
 		pageIDs = append(pageIDs, id)
 	}
 	page := pageIDs[0]
+	// Let the write phase settle (statistics, dirty buffers) so that its after-effects do not land
+	// in either side's read latencies. CHECKPOINT needs privileges some roles lack: best effort.
+	if _, err := b.pool.Exec(ctx, "VACUUM ANALYZE"); err != nil {
+		return fmt.Errorf("bench pages: vacuum: %w", err)
+	}
+	_, _ = b.pool.Exec(ctx, "CHECKPOINT")
 	var results []pageBenchResult
 	report := func(r pageBenchResult) {
 		results = append(results, r)
