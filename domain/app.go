@@ -111,13 +111,7 @@ func (s *App) Apply(e Event) {
 }
 
 // FoldApp folds an app stream into its state.
-func FoldApp(events []Event) *App {
-	s := &App{}
-	for _, e := range events {
-		s.Apply(e)
-	}
-	return s
-}
+func FoldApp(events []Event) *App { return fold[App](events) }
 
 // Decide validates c against the state and returns the events to append. A command that would
 // change nothing (a rename to the current name) yields no events and no error.

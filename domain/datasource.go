@@ -173,13 +173,7 @@ func (d *DataSource) Apply(e Event) {
 }
 
 // FoldDataSource folds a data source stream into its state.
-func FoldDataSource(events []Event) *DataSource {
-	d := &DataSource{}
-	for _, e := range events {
-		d.Apply(e)
-	}
-	return d
-}
+func FoldDataSource(events []Event) *DataSource { return fold[DataSource](events) }
 
 // Decide validates c against the state and returns the events to append. A command that would
 // change nothing yields no events and no error.

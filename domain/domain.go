@@ -75,3 +75,18 @@ type Env struct {
 	// Components are the component manifests page edits are validated against.
 	Components *Catalog
 }
+
+// evolver is a pointer to an aggregate state that evolves in place.
+type evolver[T any] interface {
+	*T
+	Apply(e Event)
+}
+
+// fold applies events in order to a zero state: every aggregate's Fold function.
+func fold[T any, P evolver[T]](events []Event) *T {
+	s := new(T)
+	for _, e := range events {
+		P(s).Apply(e)
+	}
+	return s
+}

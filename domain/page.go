@@ -170,13 +170,7 @@ func (*PageStateSet) EventType() string       { return "page.state_set" }
 func (*PageRestored) EventType() string       { return "page.restored" }
 
 // FoldPage applies events in order to an empty page.
-func FoldPage(events []Event) *Page {
-	p := &Page{}
-	for _, e := range events {
-		p.Apply(e)
-	}
-	return p
-}
+func FoldPage(events []Event) *Page { return fold[Page](events) }
 
 // Apply evolves the page in place by one event and counts it in Version. It never fails:
 // unknown events only advance the version, and values are copied so that later edits of the

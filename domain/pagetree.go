@@ -93,13 +93,7 @@ const treeMaxSlugLen = 64
 var treeSlugPattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 
 // FoldPageTree applies events in order to an empty tree.
-func FoldPageTree(events []Event) *PageTree {
-	t := &PageTree{}
-	for _, e := range events {
-		t.Apply(e)
-	}
-	return t
-}
+func FoldPageTree(events []Event) *PageTree { return fold[PageTree](events) }
 
 // Exists reports whether the tree has any history.
 func (t *PageTree) Exists() bool { return t != nil && t.Version > 0 }

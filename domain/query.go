@@ -141,13 +141,7 @@ func (q *Query) Apply(e Event) {
 }
 
 // FoldQuery folds a query stream into its state.
-func FoldQuery(events []Event) *Query {
-	q := &Query{}
-	for _, e := range events {
-		q.Apply(e)
-	}
-	return q
-}
+func FoldQuery(events []Event) *Query { return fold[Query](events) }
 
 // Decide validates c against the state and returns the events to append. A command that would
 // change nothing yields no events and no error. That the data source and the result schema exist

@@ -114,13 +114,7 @@ func (s *Schema) Apply(e Event) {
 }
 
 // FoldSchema folds a schema stream into its state.
-func FoldSchema(events []Event) *Schema {
-	s := &Schema{}
-	for _, e := range events {
-		s.Apply(e)
-	}
-	return s
-}
+func FoldSchema(events []Event) *Schema { return fold[Schema](events) }
 
 // Decide validates c against the state and returns the events to append. A command that would
 // change nothing yields no events and no error.

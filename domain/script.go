@@ -211,13 +211,7 @@ func (e *ScriptTextChanged) Replay(prev string) (string, error) {
 }
 
 // FoldScript folds a script stream into its state.
-func FoldScript(events []Event) *Script {
-	s := &Script{}
-	for _, e := range events {
-		s.Apply(e)
-	}
-	return s
-}
+func FoldScript(events []Event) *Script { return fold[Script](events) }
 
 // Decide validates c against the state and returns the events to append. Renaming to the current
 // name yields no events; changing the text to the current text is rejected ("no_change") because
