@@ -36,17 +36,7 @@ type deletedBody struct {
 
 // decideApp wraps one app command for execute.
 func decideApp(cmds ...domain.AppCommand) func(*domain.App, domain.Env) ([]domain.Event, error) {
-	return func(s *domain.App, env domain.Env) ([]domain.Event, error) {
-		var all []domain.Event
-		for _, c := range cmds {
-			evs, err := s.Decide(c, env)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, evolve(s, evs)...)
-		}
-		return all, nil
-	}
+	return decideAll[*domain.App](cmds...)
 }
 
 type createAppRequest struct {

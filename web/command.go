@@ -172,6 +172,28 @@ func execute[S state](ctx context.Context, a *api, r *http.Request, c command[S]
 }
 
 // evolve applies events to s; decide functions call it so that s is the state after them.
+// decider is an aggregate state that decides commands of type C.
+type decider[C any] interface {
+	state
+	Decide(c C, env domain.Env) ([]domain.Event, error)
+}
+
+// decideAll decides cmds in order against the evolving state, so that each command sees the
+// events of the ones before it, and returns all their events (none if any command is rejected).
+func decideAll[S decider[C], C any](cmds ...C) func(S, domain.Env) ([]domain.Event, error) {
+	return func(s S, env domain.Env) ([]domain.Event, error) {
+		var all []domain.Event
+		for _, c := range cmds {
+			evs, err := s.Decide(c, env)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, evolve(s, evs)...)
+		}
+		return all, nil
+	}
+}
+
 func evolve[S state](s S, events []domain.Event) []domain.Event {
 	for _, e := range events {
 		s.Apply(e)

@@ -17,17 +17,7 @@ var dataSourceAggregate = aggregate[*domain.DataSource]{
 }
 
 func decideDataSource(cmds ...domain.DataSourceCommand) func(*domain.DataSource, domain.Env) ([]domain.Event, error) {
-	return func(d *domain.DataSource, env domain.Env) ([]domain.Event, error) {
-		var all []domain.Event
-		for _, c := range cmds {
-			evs, err := d.Decide(c, env)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, evolve(d, evs)...)
-		}
-		return all, nil
-	}
+	return decideAll[*domain.DataSource](cmds...)
 }
 
 // dataSourceView is the only way a data source leaves the server: secret values replaced by the

@@ -27,17 +27,7 @@ var pageAggregate = aggregate[*domain.Page]{
 }
 
 func decidePage(cmds ...domain.PageCommand) func(*domain.Page, domain.Env) ([]domain.Event, error) {
-	return func(p *domain.Page, env domain.Env) ([]domain.Event, error) {
-		var all []domain.Event
-		for _, c := range cmds {
-			evs, err := p.Decide(c, env)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, evolve(p, evs)...)
-		}
-		return all, nil
-	}
+	return decideAll[*domain.Page](cmds...)
 }
 
 // loadPage loads the page named by the pageID path parameter at version upTo (0: head). A

@@ -15,17 +15,7 @@ var treeAggregate = aggregate[*domain.PageTree]{
 }
 
 func decideTree(cmds ...domain.PageTreeCommand) func(*domain.PageTree, domain.Env) ([]domain.Event, error) {
-	return func(t *domain.PageTree, env domain.Env) ([]domain.Event, error) {
-		var all []domain.Event
-		for _, c := range cmds {
-			evs, err := t.Decide(c, env)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, evolve(t, evs)...)
-		}
-		return all, nil
-	}
+	return decideAll[*domain.PageTree](cmds...)
 }
 
 // getPageTree answers the app's page tree, nested and ordered.

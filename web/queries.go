@@ -38,17 +38,7 @@ func queryView(q *domain.Query, version int64) queryBody {
 }
 
 func decideQuery(cmds ...domain.QueryCommand) func(*domain.Query, domain.Env) ([]domain.Event, error) {
-	return func(q *domain.Query, env domain.Env) ([]domain.Event, error) {
-		var all []domain.Event
-		for _, c := range cmds {
-			evs, err := q.Decide(c, env)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, evolve(q, evs)...)
-		}
-		return all, nil
-	}
+	return decideAll[*domain.Query](cmds...)
 }
 
 func (a *api) requireQuery(r *http.Request) (loaded[*domain.Query], error) {

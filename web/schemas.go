@@ -32,17 +32,7 @@ func schemaView(s *domain.Schema, version int64) schemaBody {
 }
 
 func decideSchema(cmds ...domain.SchemaCommand) func(*domain.Schema, domain.Env) ([]domain.Event, error) {
-	return func(s *domain.Schema, env domain.Env) ([]domain.Event, error) {
-		var all []domain.Event
-		for _, c := range cmds {
-			evs, err := s.Decide(c, env)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, evolve(s, evs)...)
-		}
-		return all, nil
-	}
+	return decideAll[*domain.Schema](cmds...)
 }
 
 func (a *api) requireSchema(r *http.Request) (loaded[*domain.Schema], error) {

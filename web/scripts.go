@@ -40,17 +40,7 @@ func scriptView(s *domain.Script, version int64) scriptBody {
 }
 
 func decideScript(cmds ...domain.ScriptCommand) func(*domain.Script, domain.Env) ([]domain.Event, error) {
-	return func(s *domain.Script, env domain.Env) ([]domain.Event, error) {
-		var all []domain.Event
-		for _, c := range cmds {
-			evs, err := s.Decide(c, env)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, evolve(s, evs)...)
-		}
-		return all, nil
-	}
+	return decideAll[*domain.Script](cmds...)
 }
 
 // requireScript loads the script named by the scriptID path parameter, at version upTo (0: head).
