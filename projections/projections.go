@@ -186,6 +186,16 @@ func (p ListParams) Resolve() (KeyRange, error) {
 	return r, nil
 }
 
+// Page cuts a backend's result, queried with LIMIT r.Limit+1, to r.Limit documents and returns
+// the next page's cursor: the last key kept, or "" when the extra row shows this page is the last.
+func (r KeyRange) Page(docs []Doc) ([]Doc, string) {
+	if len(docs) <= r.Limit {
+		return docs, ""
+	}
+	docs = docs[:r.Limit]
+	return docs, docs[len(docs)-1].Key
+}
+
 // prefixEnd returns the least string greater than every string that starts with p, in bytewise
 // (= code point) order: p with its last rune incremented, after dropping trailing runes that
 // cannot be. "" means no bound.

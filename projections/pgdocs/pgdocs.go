@@ -259,11 +259,7 @@ func (s *Store) List(ctx context.Context, projection string, p projections.ListP
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list %s: %w", projection, err)
 	}
-	next := ""
-	if len(docs) > r.Limit {
-		docs = docs[:r.Limit]
-		next = docs[len(docs)-1].Key
-	}
+	docs, next := r.Page(docs)
 	return docs, next, nil
 }
 
