@@ -4,8 +4,8 @@
 //
 // Conventions every aggregate follows:
 //
-//   - State is a value type (App, PageTree, Page, Script, Schema, DataSource, Query) with
-//     Version int64 (the stream version it was folded to) and Exists() bool.
+//   - State is a value type (App, PageTree, Page, Script, Schema, DataSource, Query, User,
+//     Workspace) with Version int64 (the stream version it was folded to) and Exists() bool.
 //   - Evolve: func (s *T) Apply(e Event) — in place (pages fold tens of thousands of events over
 //     thousands of nodes), never fails; unknown events only advance Version.
 //   - Decide: func (s T) Decide(c Command, env Env) ([]Event, error) — a domain error (*Error) or the

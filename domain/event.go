@@ -36,7 +36,10 @@ type eventDef struct {
 // changed afterwards.
 var registry = sync.OnceValue(func() map[string]codec {
 	m := map[string]codec{}
-	for _, defs := range [][]eventDef{appEvents, pageTreeEvents, pageEvents, scriptEvents, schemaEvents, dataSourceEvents, queryEvents} {
+	for _, defs := range [][]eventDef{
+		appEvents, pageTreeEvents, pageEvents, scriptEvents, schemaEvents, dataSourceEvents, queryEvents,
+		userEvents, authLogEvents, workspaceEvents,
+	} {
 		for _, d := range defs {
 			t := reflect.TypeOf(d.event)
 			if t.Kind() == reflect.Pointer {

@@ -25,6 +25,12 @@ const (
 	Queries = "queries"
 	// ScriptLog, the auditors' script change log: see ScriptLogProjection.
 	ScriptLog = "scriptlog"
+	// Users: key = user id (the username), data = domain.User, hashes included: never shown as is.
+	Users = "users"
+	// Workspaces: key = workspace id, data = domain.Workspace.
+	Workspaces = "workspaces"
+	// Access, who may reach what: see AccessProjection.
+	Access = "access"
 )
 
 // All returns every projection GoFlow runs, in a stable order.
@@ -63,6 +69,15 @@ func All() []Projection {
 			AppID: func(s *domain.Query) string { return s.AppID },
 		}),
 		NewScriptLogProjection(),
+		NewStateProjection(StateConfig[domain.User]{
+			Name: Users, Category: domain.CategoryUser,
+			New: func() *domain.User { return &domain.User{} }, Apply: (*domain.User).Apply,
+		}),
+		NewStateProjection(StateConfig[domain.Workspace]{
+			Name: Workspaces, Category: domain.CategoryWorkspace,
+			New: func() *domain.Workspace { return &domain.Workspace{} }, Apply: (*domain.Workspace).Apply,
+		}),
+		NewAccessProjection(),
 	}
 }
 

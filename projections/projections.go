@@ -1,5 +1,6 @@
 // Package projections builds GoFlow's read models from the event log: page documents, page trees,
-// the app catalogue, scripts, schemas, data sources, queries and the script change log.
+// the app catalogue, scripts, schemas, data sources, queries, the script change log, users,
+// workspaces and the access index (memberships and the owners of resources).
 //
 // A Projection applies envelopes to documents in a DocStore, keyed by (projection, key), each with
 // a version and JSON data, in the same database as the event store. Every batch of writes commits

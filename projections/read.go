@@ -74,6 +74,62 @@ func ListQueries(ctx context.Context, docs DocStore, appID string, p ListParams)
 	return listScoped[domain.Query](ctx, docs, Queries, appID, p)
 }
 
+// GetUser returns a user, hashes included: never show it as is.
+func GetUser(ctx context.Context, docs DocStore, id string) (*domain.User, int64, error) {
+	return getState[domain.User](ctx, docs, Users, id)
+}
+
+// GetWorkspace returns a workspace.
+func GetWorkspace(ctx context.Context, docs DocStore, id string) (*domain.Workspace, int64, error) {
+	return getState[domain.Workspace](ctx, docs, Workspaces, id)
+}
+
+// ReadMemberships returns every workspace a user is a member of, by workspace id. Deleted
+// workspaces have no members.
+func ReadMemberships(ctx context.Context, docs DocStore, userID string) ([]Membership, error) {
+	if userID == "" || strings.Contains(userID, "/") {
+		return nil, fmt.Errorf("memberships: %w: user id %q", ErrInvalid, userID)
+	}
+	prefix := memberPrefix + userID + "/"
+	p := ListParams{KeyPrefix: prefix, Limit: MaxListLimit}
+	var out []Membership
+	for {
+		page, next, err := docs.List(ctx, Access, p)
+		if err != nil {
+			return nil, fmt.Errorf("memberships of %s: %w", userID, err)
+		}
+		for _, d := range page {
+			var m memberDoc
+			if err := json.Unmarshal(d.Data, &m); err != nil {
+				return nil, fmt.Errorf("decode membership %q: %w", d.Key, err)
+			}
+			out = append(out, Membership{WorkspaceID: strings.TrimPrefix(d.Key, prefix), Role: m.Role})
+		}
+		if next == "" {
+			return out, nil
+		}
+		p.After = next
+	}
+}
+
+// ReadOwner returns the app (and for an app stream, the workspace) a stream belongs to, or
+// ErrNotFound.
+func ReadOwner(ctx context.Context, docs DocStore, streamID string) (Owner, error) {
+	key := OwnerKey(streamID)
+	if ValidateKey(key) != nil {
+		return Owner{}, fmt.Errorf("owner of %q: %w", streamID, ErrNotFound)
+	}
+	d, err := docs.Get(ctx, Access, key)
+	if err != nil {
+		return Owner{}, err
+	}
+	var o Owner
+	if err := json.Unmarshal(d.Data, &o); err != nil {
+		return Owner{}, fmt.Errorf("decode owner of %s: %w", streamID, err)
+	}
+	return o, nil
+}
+
 func getState[S any](ctx context.Context, docs DocStore, projection, key string) (*S, int64, error) {
 	d, err := docs.Get(ctx, projection, key)
 	if err != nil {

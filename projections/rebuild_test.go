@@ -3,6 +3,8 @@ package projections_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,6 +48,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 			}
 			requireExpectedStates(t, w, live)
 			requireScriptLog(t, w, live[projections.ScriptLog])
+			requireAccess(t, w, b, live[projections.Access])
 
 			for _, p := range projections.All() {
 				stats, err := projections.Rebuild(context.Background(), b.store, b.docs, p, nil)
@@ -79,6 +82,49 @@ func requireExpectedStates(t *testing.T, w *workload, live map[string][]projecti
 			require.NoError(t, json.Unmarshal(want, &v))
 			require.Equal(t, v.Version, d.Version, "%s %s: document version is the stream version", projection, key)
 		}
+	}
+}
+
+// requireAccess compares the access projection with the workload's own workspaces and
+// resources, and reads every user's memberships back.
+func requireAccess(t *testing.T, w *workload, b backend, docs []projections.Doc) {
+	t.Helper()
+	require.Positive(t, w.unknownLogins)
+	var deleted, shared, sessions, tokens int
+	for _, ws := range w.spaces {
+		if ws.Deleted {
+			deleted++
+		}
+		if len(ws.Members) > 1 {
+			shared++
+		}
+	}
+	for _, u := range w.users {
+		sessions += len(u.Sessions)
+		tokens += len(u.Tokens)
+	}
+	require.Positive(t, deleted, "no workspace deleted")
+	require.Positive(t, shared, "no workspace with several members")
+	require.Positive(t, sessions, "no live sessions")
+	require.Positive(t, tokens, "no tokens")
+	t.Logf("%d users (%d live sessions, %d tokens), %d workspaces (%d deleted, %d shared)",
+		len(w.users), sessions, tokens, len(w.spaces), deleted, shared)
+
+	want, memberships := w.expectedAccess()
+	got := map[string]string{}
+	for _, d := range docs {
+		got[d.Key] = string(d.Data)
+	}
+	require.ElementsMatch(t, slices.Collect(maps.Keys(want)), slices.Collect(maps.Keys(got)))
+	for key, data := range want {
+		raw, err := json.Marshal(data)
+		require.NoError(t, err)
+		require.JSONEq(t, string(raw), got[key], key)
+	}
+	for _, u := range w.users {
+		ms, err := projections.ReadMemberships(context.Background(), b.docs, u.ID)
+		require.NoError(t, err)
+		require.Equal(t, memberships[u.ID], ms, u.ID)
 	}
 }
 

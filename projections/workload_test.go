@@ -2,6 +2,8 @@ package projections_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,10 +38,14 @@ type workload struct {
 	schemas  []*domain.Schema
 	sources  []*domain.DataSource
 	queries  []*domain.Query
+	users    []*domain.User // with sessions and tokens
+	spaces   []*domain.Workspace
 	accepted int
 	rejected int
 	events   int
 	last     eventstore.Envelope
+	// unknownLogins counts the refused logins of unknown usernames appended.
+	unknownLogins int
 }
 
 func newWorkload(t *testing.T, store eventstore.Store, seed uint64) *workload {
@@ -96,6 +102,10 @@ func (w *workload) run(steps int) {
 	for range steps {
 		w.env.Actor = []string{"ada", "bob", "cy"}[w.rng.IntN(3)]
 		w.env.Now = w.env.Now.Add(time.Second)
+		if w.rng.IntN(100) < 15 {
+			w.account()
+			continue
+		}
 		switch r := w.rng.Float64(); {
 		case len(w.apps) == 0 || r < 0.03:
 			w.createApp()
@@ -124,7 +134,11 @@ func (w *workload) run(steps int) {
 func (w *workload) createApp() {
 	a := &domain.App{}
 	id := w.env.NewID()
-	evs, err := a.Decide(domain.CreateApp{AppID: id, Name: "App " + id, WorkspaceID: "ws1"}, w.env)
+	ws := "ws1"
+	if x, ok := pick(w, w.spaces); ok {
+		ws = x.ID
+	}
+	evs, err := a.Decide(domain.CreateApp{AppID: id, Name: "App " + id, WorkspaceID: ws}, w.env)
 	if commit(w, domain.StreamApp(id), a, 0, (*domain.App).Apply, evs, err) {
 		w.apps = append(w.apps, a)
 		w.trees[id] = &domain.PageTree{}
@@ -375,6 +389,117 @@ func (w *workload) query() {
 	}
 }
 
+func (w *workload) account() {
+	switch r := w.rng.Float64(); {
+	case len(w.users) == 0 || r < 0.12:
+		w.createUser()
+	case r < 0.6:
+		w.editUser()
+	case len(w.spaces) == 0 || r < 0.68:
+		w.createWorkspace()
+	default:
+		w.editWorkspace()
+	}
+}
+
+func hexHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func (w *workload) createUser() {
+	name := fmt.Sprintf("user%03d", len(w.users)+1)
+	u := &domain.User{}
+	if existing, ok := pick(w, w.users); ok && w.rng.IntN(10) == 0 {
+		u = existing // a taken username: rejected
+		name = existing.ID
+	}
+	evs, err := u.Decide(domain.CreateUser{Username: name, DisplayName: "User " + name, Admin: w.rng.IntN(4) == 0,
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$" + name}, w.env)
+	if commit(w, domain.StreamUser(name), u, u.Version, (*domain.User).Apply, evs, err) {
+		w.users = append(w.users, u)
+	}
+}
+
+func (w *workload) editUser() {
+	u, _ := pick(w, w.users)
+	session, _ := pick(w, slices.Sorted(maps.Keys(u.Sessions)))
+	token, _ := pick(w, slices.Sorted(maps.Keys(u.Tokens)))
+	var c domain.UserCommand
+	switch r := w.rng.IntN(100); {
+	case r < 30:
+		id := w.env.NewID()
+		// Short lives, so that sessions expire during the run and Apply drops them.
+		c = domain.StartSession{SessionID: id, Hash: hexHash(id), Address: fmt.Sprintf("192.0.2.%d", w.rng.IntN(255)),
+			ExpiresAt: w.env.Now.Add(time.Duration(30+w.rng.IntN(600)) * time.Second)}
+	case r < 42:
+		c = domain.TouchSession{SessionID: session}
+	case r < 50:
+		c = domain.EndSession{SessionID: session, Reason: "logout"}
+	case r < 55:
+		c = domain.ChangePassword{PasswordHash: fmt.Sprintf("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$%d", w.rng.IntN(1000)), KeepSessionID: session}
+	case r < 62:
+		c = domain.RecordLoginFailure{Address: "198.51.100.7", Reason: "wrong_password"}
+	case r < 75:
+		id := w.env.NewID()
+		c = domain.CreateToken{TokenID: id, Name: "token " + id, Hash: hexHash(id), ExpiresAt: w.env.Now.Add(time.Duration(1+w.rng.IntN(600)) * time.Minute)}
+	case r < 82:
+		c = domain.RevokeToken{TokenID: token}
+	case r < 88:
+		c = domain.SetUserDisabled{Disabled: w.rng.IntN(3) == 0}
+	case r < 94:
+		c = domain.SetUserAdmin{Admin: w.rng.IntN(2) == 0}
+	default:
+		w.unknownLogin()
+		return
+	}
+	evs, err := u.Decide(c, w.env)
+	commit(w, domain.StreamUser(u.ID), u, u.Version, (*domain.User).Apply, evs, err)
+}
+
+// unknownLogin appends a refused login of a username without an account.
+func (w *workload) unknownLogin() {
+	typ, raw, sv, err := domain.Encode(domain.UnknownLoginFailed("nobody", "203.0.113.9", "unknown_user", w.env.Now))
+	require.NoError(w.t, err)
+	res, err := w.store.Append(context.Background(), domain.StreamUnknownLogins, eventstore.Any(),
+		[]eventstore.EventData{{Type: typ, Data: raw, SchemaVersion: sv, Actor: w.env.Actor}})
+	require.NoError(w.t, err)
+	w.unknownLogins++
+	w.events++
+	w.last = res.Events[0]
+}
+
+func (w *workload) createWorkspace() {
+	owner, _ := pick(w, w.users)
+	ws := &domain.Workspace{}
+	id := w.env.NewID()
+	evs, err := ws.Decide(domain.CreateWorkspace{WorkspaceID: id, Name: "Workspace " + id, OwnerID: owner.ID}, w.env)
+	if commit(w, domain.StreamWorkspace(id), ws, 0, (*domain.Workspace).Apply, evs, err) {
+		w.spaces = append(w.spaces, ws)
+	}
+}
+
+func (w *workload) editWorkspace() {
+	ws, _ := pick(w, w.spaces)
+	user, _ := pick(w, w.users)
+	member, _ := pick(w, slices.Sorted(maps.Keys(ws.Members)))
+	var c domain.WorkspaceCommand
+	switch r := w.rng.IntN(100); {
+	case r < 55:
+		c = domain.SetMember{UserID: user.ID, Role: domain.Roles()[w.rng.IntN(4)]}
+	case r < 70:
+		c = domain.SetMember{UserID: member, Role: domain.Roles()[w.rng.IntN(4)]}
+	case r < 88:
+		c = domain.RemoveMember{UserID: member}
+	case r < 96:
+		c = domain.RenameWorkspace{Name: fmt.Sprintf("Workspace %d", w.rng.IntN(100))}
+	default:
+		c = domain.DeleteWorkspace{}
+	}
+	evs, err := ws.Decide(c, w.env)
+	commit(w, domain.StreamWorkspace(ws.ID), ws, ws.Version, (*domain.Workspace).Apply, evs, err)
+}
+
 // expected lists, per projection, the documents the workload's own states say it should hold
 // (key -> state), for the state projections.
 func (w *workload) expected() map[string]map[string]any {
@@ -408,5 +533,53 @@ func (w *workload) expected() map[string]map[string]any {
 	for _, q := range w.queries {
 		add(projections.Queries, projections.ScopedKey(q.AppID, q.ID), q)
 	}
+	for _, u := range w.users {
+		add(projections.Users, u.ID, u)
+	}
+	for _, ws := range w.spaces {
+		add(projections.Workspaces, ws.ID, ws)
+	}
 	return out
+}
+
+// expectedAccess lists the documents the access projection should hold (key -> JSON data),
+// and each user's memberships.
+func (w *workload) expectedAccess() (map[string]any, map[string][]projections.Membership) {
+	docs := map[string]any{}
+	memberships := map[string][]projections.Membership{}
+	for _, ws := range w.spaces {
+		members := slices.Sorted(maps.Keys(ws.Members))
+		if ws.Deleted {
+			docs["ws/"+ws.ID] = map[string]any{"members": []string{}, "deleted": true}
+			continue
+		}
+		docs["ws/"+ws.ID] = map[string]any{"members": members}
+		for _, u := range members {
+			docs[projections.MemberKey(u, ws.ID)] = map[string]any{"role": ws.Members[u]}
+			memberships[u] = append(memberships[u], projections.Membership{WorkspaceID: ws.ID, Role: ws.Members[u]})
+		}
+	}
+	for _, ms := range memberships {
+		slices.SortFunc(ms, func(a, b projections.Membership) int { return strings.Compare(a.WorkspaceID, b.WorkspaceID) })
+	}
+	for _, a := range w.apps {
+		docs[projections.OwnerKey(domain.StreamApp(a.ID))] = projections.Owner{AppID: a.ID, WorkspaceID: a.WorkspaceID}
+	}
+	owned := func(stream, appID string) { docs[projections.OwnerKey(stream)] = projections.Owner{AppID: appID} }
+	for _, p := range w.pages {
+		owned(domain.StreamPage(p.ID), p.AppID)
+	}
+	for _, s := range w.scripts {
+		owned(domain.StreamScript(s.ID), s.AppID)
+	}
+	for _, s := range w.schemas {
+		owned(domain.StreamSchema(s.ID), s.AppID)
+	}
+	for _, d := range w.sources {
+		owned(domain.StreamDataSource(d.ID), d.AppID)
+	}
+	for _, q := range w.queries {
+		owned(domain.StreamQuery(q.ID), q.AppID)
+	}
+	return docs, memberships
 }
