@@ -5,12 +5,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
 	"github.com/goflow-dev/goflow/domain"
+	"github.com/goflow-dev/goflow/domain/secretbox"
 	"github.com/goflow-dev/goflow/eventstore"
 	"github.com/goflow-dev/goflow/projections"
+	"github.com/goflow-dev/goflow/web/auth"
 )
 
 // ProjectionWaiter is what the API needs of the projections runner (*projections.Runner): to
@@ -29,15 +32,19 @@ type api struct {
 	projectionWait time.Duration
 	log            *slog.Logger
 	pages          *pageCache
+	auth           AuthConfig
+	limiter        *auth.Limiter
+	// box seals data source secrets before they are stored.
+	box *secretbox.Box
+	// setupMu serializes first-administrator setups.
+	setupMu sync.Mutex
 }
 
 // handle adapts an API handler to net/http, answering 503 while the server has no event store or
 // no projection store (a server built only for its health probes).
 func (a *api) handle(fn handlerFunc) http.HandlerFunc {
 	if a.store == nil || a.docs == nil {
-		fn = func(http.ResponseWriter, *http.Request) error {
-			return newAPIError(http.StatusServiceUnavailable, "not_configured", "", "This server has no event store or projection store configured.")
-		}
+		fn = func(http.ResponseWriter, *http.Request) error { return errNotConfigured }
 	}
 	return serveAPI(a.log, fn)
 }
@@ -45,9 +52,9 @@ func (a *api) handle(fn handlerFunc) http.HandlerFunc {
 // maxPathIDLength bounds ids taken from URL paths (they become part of stream ids).
 const maxPathIDLength = 100
 
-// pathID returns the path parameter name, answering 404 for a value no aggregate can have.
-func pathID(r *http.Request, name, what string) (string, error) {
-	id := r.PathValue(name)
+// pathIDValue checks an id taken from a URL (path or query), answering 404 for a value no
+// aggregate can have.
+func pathIDValue(id, what string) (string, error) {
 	ok := id != "" && len(id) <= maxPathIDLength
 	for _, c := range id {
 		if unicode.IsSpace(c) || !unicode.IsPrint(c) {
@@ -59,6 +66,11 @@ func pathID(r *http.Request, name, what string) (string, error) {
 		return "", notFound(what+"_not_found", "No %s has the id %q.", what, truncate(id, 40))
 	}
 	return id, nil
+}
+
+// pathID returns the path parameter name, answering 404 for a value no aggregate can have.
+func pathID(r *http.Request, name, what string) (string, error) {
+	return pathIDValue(r.PathValue(name), what)
 }
 
 func truncate(s string, n int) string {

@@ -20,6 +20,8 @@ type apiError struct {
 	detail         string
 	currentVersion *int64
 	opIndex        *int
+	// headers are set on the response (WWW-Authenticate, Retry-After).
+	headers map[string]string
 }
 
 func (e *apiError) Error() string {
@@ -122,6 +124,12 @@ func serveAPI(log *slog.Logger, fn handlerFunc) http.HandlerFunc {
 		}
 		if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
 			return // the client went away; nobody reads the answer
+		}
+		var ae *apiError
+		if errors.As(err, &ae) {
+			for k, v := range ae.headers {
+				w.Header().Set(k, v)
+			}
 		}
 		p, ok := problemFor(err)
 		if !ok {

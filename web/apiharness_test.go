@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/goflow-dev/goflow/domain/secretbox"
 	"github.com/goflow-dev/goflow/eventstore"
 	"github.com/goflow-dev/goflow/eventstore/postgres"
 	"github.com/goflow-dev/goflow/eventstore/postgres/pgtest"
@@ -23,6 +26,7 @@ import (
 	"github.com/goflow-dev/goflow/projections/pgdocs"
 	"github.com/goflow-dev/goflow/projections/sqlitedocs"
 	"github.com/goflow-dev/goflow/web"
+	"github.com/goflow-dev/goflow/web/auth"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -91,53 +95,156 @@ func startRunner(t *testing.T, st eventstore.Store, docs projections.DocStore) *
 
 // apiBundle is a running API server over real HTTP and the stores behind it.
 type apiBundle struct {
-	srv   *httptest.Server
-	store migrator
-	docs  projections.DocStore
-	c     *client
+	server *web.Server
+	srv    *httptest.Server
+	store  migrator
+	docs   projections.DocStore
+	// c acts as alice, the first administrator, owner of workspace ws.
+	c  *client
+	ws string
+	// log holds everything the server logged.
+	log *syncBuffer
 }
 
+// harnessSetupToken is the setup token of every test server.
+const harnessSetupToken = "harness-setup-token-7d1f"
+
 // newAPI serves the real web handler over fresh stores of the backend, with the projections
-// runner running.
+// runner running. It signs up alice as the first administrator, gives her an API token and a
+// workspace, and checks when the test ends that no secret the test sent (passwords, tokens, data
+// source secrets) came back in any response or log line.
 func newAPI(t *testing.T, backend string, cfg web.Config) apiBundle {
 	t.Helper()
 	st, docs := openStore(t, backend)
 	cfg.Store, cfg.Docs = st, docs
 	cfg.Projections = startRunner(t, st, docs)
 	cfg.ProjectionWait = 10 * time.Second // generous: a timeout here shows up as a stale read
+	logs := &syncBuffer{}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if cfg.Auth.SetupToken == "" {
+		cfg.Auth.SetupToken = harnessSetupToken
+	}
+	if cfg.Auth.Passwords == (auth.Params{}) {
+		cfg.Auth.Passwords = auth.TestParams()
+	}
+	if cfg.SecretBox == nil {
+		cfg.SecretBox = testBox(t)
 	}
 	s, err := web.New(cfg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return apiBundle{srv: srv, store: st, docs: docs, c: &client{t: t, base: srv.URL, actor: "alice"}}
+
+	ids := &identities{tokens: map[string]string{}}
+	b := apiBundle{server: s, srv: srv, store: st, docs: docs, log: logs}
+	b.c = &client{t: t, base: srv.URL, actor: "alice", ids: ids}
+	t.Cleanup(func() { ids.checkLeaks(t, logs) })
+
+	sess, cookie := signIn(b.c.as(""), "/api/auth/setup", map[string]any{
+		"setupToken": cfg.Auth.SetupToken, "username": "alice", "password": passwordOf("alice"),
+	}, http.StatusCreated)
+	ids.tokens["alice"] = mintToken(b.c.as(""), cookie, sess["csrfToken"].(string))
+	b.ws = b.c.post("/api/workspaces", map[string]any{"name": "Test workspace"}).ok(http.StatusCreated)["id"].(string)
+	ids.ws, ids.admin = b.ws, b.c
+	return b
 }
 
-// eachBackend runs fn as a parallel subtest per backend.
-func eachBackend(t *testing.T, fn func(t *testing.T, b apiBundle)) {
-	t.Helper()
-	for _, backend := range backends {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			fn(t, newAPI(t, backend, web.Config{}))
-		})
+// passwordOf is the password the harness gives a user.
+func passwordOf(user string) string { return "pw-" + user + "-correct-horse" }
+
+// identities are the users a bundle's clients act as, created on first use.
+type identities struct {
+	mu     sync.Mutex
+	tokens map[string]string
+	ws     string
+	admin  *client
+	// secrets are values no response body or log line may contain.
+	secrets []string
+}
+
+// plant records values that must never come back.
+func (ids *identities) plant(vs ...string) {
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
+	for _, v := range vs {
+		if len(v) >= 8 {
+			ids.secrets = append(ids.secrets, v)
+		}
 	}
 }
 
-// client sends requests as one actor.
+func (ids *identities) planted() []string {
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
+	return slices.Clone(ids.secrets)
+}
+
+// checkLeaks fails the test if a planted secret appears in the server's log.
+func (ids *identities) checkLeaks(t *testing.T, logs *syncBuffer) {
+	out := logs.String()
+	for _, s := range ids.planted() {
+		if strings.Contains(out, s) {
+			t.Errorf("the server logged a secret (%.6s...)", s)
+		}
+	}
+}
+
+// tokenFor returns the API token of user, creating the user as an editor of the bundle's
+// workspace on first use.
+func (ids *identities) tokenFor(t *testing.T, base, user string) string {
+	ids.mu.Lock()
+	tok, ok := ids.tokens[user]
+	ids.mu.Unlock()
+	if ok {
+		return tok
+	}
+	admin := ids.admin.with(t)
+	admin.post("/api/users", map[string]any{"username": user, "password": passwordOf(user)}).ok(http.StatusCreated)
+	admin.put("/api/workspaces/"+ids.ws+"/members/"+user, map[string]any{"role": "editor"}).ok(http.StatusOK)
+	anon := &client{t: t, base: base, ids: ids}
+	sess, cookie := signIn(anon, "/api/auth/login", map[string]any{"username": user, "password": passwordOf(user)}, http.StatusOK)
+	tok = mintToken(anon, cookie, sess["csrfToken"].(string))
+	ids.mu.Lock()
+	ids.tokens[user] = tok
+	ids.mu.Unlock()
+	return tok
+}
+
+// client sends requests as one actor, authenticated by that user's API token ("" = anonymous).
 type client struct {
 	t     *testing.T
 	base  string
 	actor string
+	ids   *identities
+	// cookie and csrf, when set, authenticate instead of the token.
+	cookie, csrf string
 }
 
-// as returns a client acting as another actor.
-func (c *client) as(actor string) *client { cp := *c; cp.actor = actor; return &cp }
+// as returns a client acting as another user ("" = anonymous).
+func (c *client) as(actor string) *client {
+	cp := *c
+	cp.actor = actor
+	cp.cookie, cp.csrf = "", ""
+	return &cp
+}
 
 // with returns a client bound to another test (for subtests).
 func (c *client) with(t *testing.T) *client { cp := *c; cp.t = t; return &cp }
+
+// withSession returns a client authenticated by a session cookie (and CSRF token, if not "").
+func (c *client) withSession(cookie, csrf string) *client {
+	cp := *c
+	cp.cookie, cp.csrf = cookie, csrf
+	return &cp
+}
+
+// token returns the client's API token.
+func (c *client) token() string { c.t.Helper(); return c.ids.tokenFor(c.t, c.base, c.actor) }
+
+// apps is the path of the workspace's apps.
+func (c *client) apps() string { return "/api/workspaces/" + c.ids.ws + "/apps" }
 
 type apiResponse struct {
 	t      *testing.T
@@ -146,8 +253,36 @@ type apiResponse struct {
 	raw    []byte
 }
 
+// secretFields are request fields whose values the harness plants as secrets.
+var secretFields = []string{"password", "newPassword", "currentPassword", "setupToken"}
+
+// plantFrom plants the secret values of a request body: passwords, and every value of a
+// "secrets" object (data source secrets).
+func (c *client) plantFrom(body any) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return
+	}
+	for _, f := range secretFields {
+		if v, ok := m[f].(string); ok {
+			c.ids.plant(v)
+		}
+	}
+	if sec, ok := m["secrets"].(map[string]any); ok {
+		for _, v := range sec {
+			if s, ok := v.(string); ok {
+				c.ids.plant(s)
+			}
+		}
+	}
+}
+
 // do sends a request; body is JSON-encoded unless it is a string, []byte or io.Reader (sent as
-// is).
+// is). Every response body is checked for planted secrets.
 func (c *client) do(method, path string, body any, headers ...string) apiResponse {
 	c.t.Helper()
 	var rd io.Reader
@@ -160,6 +295,7 @@ func (c *client) do(method, path string, body any, headers ...string) apiRespons
 	case io.Reader:
 		rd = b
 	default:
+		c.plantFrom(b)
 		raw, err := json.Marshal(b)
 		require.NoError(c.t, err)
 		rd = bytes.NewReader(raw)
@@ -169,8 +305,14 @@ func (c *client) do(method, path string, body any, headers ...string) apiRespons
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.actor != "" {
-		req.Header.Set(web.ActorHeader, c.actor)
+	switch {
+	case c.cookie != "":
+		req.Header.Set("Cookie", web.SessionCookie+"="+c.cookie)
+		if c.csrf != "" {
+			req.Header.Set(web.CSRFHeader, c.csrf)
+		}
+	case c.actor != "":
+		req.Header.Set("Authorization", "Bearer "+c.ids.tokenFor(c.t, c.base, c.actor))
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -180,6 +322,9 @@ func (c *client) do(method, path string, body any, headers ...string) apiRespons
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(c.t, err)
+	for _, s := range c.ids.planted() {
+		require.NotContains(c.t, string(raw), s, "%s %s: the response leaks a secret", method, path)
+	}
 	return apiResponse{t: c.t, status: resp.StatusCode, header: resp.Header, raw: raw}
 }
 
@@ -239,3 +384,47 @@ func unsized(s string) io.Reader { return struct{ io.Reader }{strings.NewReader(
 
 // webConfig is the zero config, named for readability at call sites.
 func webConfig() web.Config { return web.Config{} }
+
+// signIn posts credentials to path (login or setup) and returns the answer and the session
+// cookie it set.
+func signIn(c *client, path string, body any, status int) (map[string]any, string) {
+	c.t.Helper()
+	r := c.do("POST", path, body)
+	m := r.ok(status)
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		if ck.Name == web.SessionCookie {
+			return m, ck.Value
+		}
+	}
+	c.t.Fatalf("%s set no session cookie", path)
+	return nil, ""
+}
+
+// mintToken creates an API token with a session and plants it as a secret.
+func mintToken(c *client, cookie, csrf string) string {
+	c.t.Helper()
+	tok := c.withSession(cookie, csrf).post("/api/auth/tokens", map[string]any{"name": "harness"}).ok(http.StatusCreated)["token"].(string)
+	c.ids.plant(tok)
+	return tok
+}
+
+// testBox is a secret box with a fresh key.
+func testBox(t *testing.T) *secretbox.Box {
+	t.Helper()
+	key, err := secretbox.GenerateKey()
+	require.NoError(t, err)
+	box, err := secretbox.New(key)
+	require.NoError(t, err)
+	return box
+}
+
+// eachBackend runs fn as a parallel subtest per backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, b apiBundle)) {
+	t.Helper()
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			fn(t, newAPI(t, backend, web.Config{}))
+		})
+	}
+}

@@ -40,9 +40,10 @@ func decideApp(cmds ...domain.AppCommand) func(*domain.App, domain.Env) ([]domai
 }
 
 type createAppRequest struct {
-	Name        string `json:"name"`
-	WorkspaceID string `json:"workspaceId"`
+	Name string `json:"name"`
 }
+
+// createApp creates an app in the workspace of the path (authorize has checked the caller may).
 
 func (a *api) createApp(w http.ResponseWriter, r *http.Request) error {
 	var req createAppRequest
@@ -53,7 +54,7 @@ func (a *api) createApp(w http.ResponseWriter, r *http.Request) error {
 	none := int64(0)
 	res, err := execute(r.Context(), a, r, command[*domain.App]{
 		agg: appAggregate, id: id, expected: &none,
-		decide: decideApp(domain.CreateApp{AppID: id, Name: req.Name, WorkspaceID: req.WorkspaceID}),
+		decide: decideApp(domain.CreateApp{AppID: id, Name: req.Name, WorkspaceID: r.PathValue("workspaceID")}),
 	})
 	if err != nil {
 		return err

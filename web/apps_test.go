@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,7 +13,7 @@ import (
 // createApp creates an app and returns its id.
 func createApp(t *testing.T, c *client, name string) string {
 	t.Helper()
-	app := c.post("/api/apps", map[string]any{"name": name}).ok(http.StatusCreated)
+	app := c.post(c.apps(), map[string]any{"name": name}).ok(http.StatusCreated)
 	id, _ := app["id"].(string)
 	require.NotEmpty(t, id)
 	return id
@@ -22,12 +23,12 @@ func TestAppLifecycle(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b apiBundle) {
 		c := b.c
-		resp := c.post("/api/apps", map[string]any{"name": "  Shop  ", "workspaceId": "ws1"})
+		resp := c.post(c.apps(), map[string]any{"name": "  Shop  "})
 		app := resp.ok(http.StatusCreated)
 		id := app["id"].(string)
 		require.Equal(t, "/api/apps/"+id, resp.header.Get("Location"))
 		require.Equal(t, "Shop", app["name"], "names are trimmed")
-		require.Equal(t, "ws1", app["workspaceId"])
+		require.Equal(t, b.ws, app["workspaceId"])
 		require.EqualValues(t, 1, app["version"])
 		require.NotEmpty(t, resp.header.Get(web.RequestIDHeader))
 
@@ -69,7 +70,7 @@ func TestAppRejections(t *testing.T) {
 			code   string
 			path2  string // the problem's field path
 		}{
-			{"missing actor", "POST", "/api/apps", map[string]any{"name": "x"}, "-", 401, "actor_required", ""},
+			{"anonymous", "POST", "/api/apps", map[string]any{"name": "x"}, "-", 401, "unauthenticated", ""},
 			{"malformed JSON", "POST", "/api/apps", `{"name": `, "", 400, "malformed_json", ""},
 			{"not an object", "POST", "/api/apps", `[1,2]`, "", 400, "wrong_type", ""},
 			{"two values", "POST", "/api/apps", `{"name":"a"} {"name":"b"}`, "", 400, "malformed_json", ""},
@@ -94,7 +95,11 @@ func TestAppRejections(t *testing.T) {
 				default:
 					c = c.as(tt.actor)
 				}
-				p := c.do(tt.method, tt.path, tt.body).problem(tt.status, tt.code)
+				path := strings.Replace(tt.path, "/api/apps", c.apps(), 1)
+				if strings.HasPrefix(tt.path, "/api/apps/") {
+					path = tt.path // an app's own routes
+				}
+				p := c.do(tt.method, path, tt.body).problem(tt.status, tt.code)
 				if tt.path2 != "" {
 					require.Equal(t, tt.path2, p["path"])
 				}
@@ -108,9 +113,9 @@ func TestBodyLimit(t *testing.T) {
 	t.Parallel()
 	b := newAPI(t, "sqlite", web.Config{MaxBodyBytes: 256})
 	big := `{"name":"` + repeat("x", 300) + `"}`
-	b.c.post("/api/apps", big).problem(http.StatusRequestEntityTooLarge, "body_too_large")
+	b.c.post(b.c.apps(), big).problem(http.StatusRequestEntityTooLarge, "body_too_large")
 
 	// A body without a declared length is cut off while it is read.
-	r := b.c.do("POST", "/api/apps", unsized(big))
+	r := b.c.do("POST", b.c.apps(), unsized(big))
 	r.problem(http.StatusRequestEntityTooLarge, "body_too_large")
 }

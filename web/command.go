@@ -204,11 +204,15 @@ func evolve[S state](s S, events []domain.Event) []domain.Event {
 // encodeEvents turns domain events into store events carrying the request's actor, correlation
 // id and client op id (clientOp, or else the X-GoFlow-Client-Op header).
 func encodeEvents(r *http.Request, clientOp string, events []domain.Event) ([]eventstore.EventData, error) {
-	corr := requestID(r.Context())
-	actor := actorFrom(r.Context())
 	if clientOp == "" {
 		clientOp = r.Header.Get(ClientOpHeader)
 	}
+	corr := requestID(r.Context())
+	return encodeEventsAs(actorFrom(r.Context()), &corr, clientOp, events)
+}
+
+// encodeEventsAs turns domain events into store events with the given envelope fields.
+func encodeEventsAs(actor string, corr *uuid.UUID, clientOp string, events []domain.Event) ([]eventstore.EventData, error) {
 	out := make([]eventstore.EventData, len(events))
 	for i, e := range events {
 		typ, data, ver, err := domain.Encode(e)
@@ -221,7 +225,7 @@ func encodeEvents(r *http.Request, clientOp string, events []domain.Event) ([]ev
 		}
 		out[i] = eventstore.EventData{
 			ID: id, Type: typ, Data: data, SchemaVersion: ver,
-			Actor: actor, CorrelationID: &corr, ClientOpID: clientOp,
+			Actor: actor, CorrelationID: corr, ClientOpID: clientOp,
 		}
 	}
 	return out, nil
@@ -262,7 +266,7 @@ func (a *api) waitForProjections(ctx context.Context, events []eventstore.Envelo
 // env is the domain environment of a request's commands.
 func (a *api) env(r *http.Request) domain.Env {
 	return domain.Env{
-		Now:        time.Now().UTC(),
+		Now:        a.now(),
 		Actor:      actorFrom(r.Context()),
 		NewID:      newID,
 		Components: a.catalog,

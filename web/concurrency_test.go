@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/goflow-dev/goflow/web"
 )
 
 // TestConcurrentWritersOneWins sends the same expected version from several clients at once:
@@ -29,6 +27,7 @@ func TestConcurrentWritersOneWins(t *testing.T) {
 		}
 		results := make(chan result, writers)
 		body := `{"expectedVersion":1,"ops":[{"op":"insert_node","type":"Text"}]}`
+		auth := "Bearer " + b.c.token() // minted here: no require off the test goroutine
 		var wg sync.WaitGroup
 		for range writers {
 			wg.Add(1)
@@ -39,7 +38,7 @@ func TestConcurrentWritersOneWins(t *testing.T) {
 					results <- result{err: err}
 					return
 				}
-				req.Header.Set(web.ActorHeader, "writer")
+				req.Header.Set("Authorization", auth)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					results <- result{err: err}
@@ -77,7 +76,7 @@ func TestUnknownRoutesAreProblems(t *testing.T) {
 	t.Parallel()
 	b := newAPI(t, "sqlite", webConfig())
 	b.c.get("/api/nothing-here").problem(http.StatusNotFound, "no_route")
-	r := b.c.do("PUT", "/api/apps", map[string]any{})
+	r := b.c.do("PUT", b.c.apps(), map[string]any{})
 	r.problem(http.StatusMethodNotAllowed, "method_not_allowed")
 	require.Contains(t, r.header.Get("Allow"), "POST")
 }

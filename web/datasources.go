@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/goflow-dev/goflow/domain"
@@ -70,9 +71,9 @@ func (a *api) createDataSource(w http.ResponseWriter, r *http.Request) error {
 	none := int64(0)
 	res, err := execute(r.Context(), a, r, command[*domain.DataSource]{
 		agg: dataSourceAggregate, id: id, expected: &none,
-		decide: decideDataSource(domain.CreateDataSource{
+		decide: a.sealSecrets(decideDataSource(domain.CreateDataSource{
 			DataSourceID: id, AppID: app.state.ID, Name: req.Name, Kind: req.Kind, Config: req.Config, Secrets: req.Secrets,
-		}),
+		})),
 	})
 	if err != nil {
 		return err
@@ -120,7 +121,7 @@ func (a *api) patchDataSource(w http.ResponseWriter, r *http.Request) error {
 		return unprocessable("empty_patch", "", "Send at least one of name, config and secrets.")
 	}
 	res, err := execute(r.Context(), a, r, command[*domain.DataSource]{
-		agg: dataSourceAggregate, id: d.state.ID, expected: req.ExpectedVersion, decide: decideDataSource(cmds...),
+		agg: dataSourceAggregate, id: d.state.ID, expected: req.ExpectedVersion, decide: a.sealSecrets(decideDataSource(cmds...)),
 	})
 	if err != nil {
 		return err
@@ -145,3 +146,36 @@ func (a *api) deleteDataSource(w http.ResponseWriter, r *http.Request) error {
 	}
 	return ok(w, deletedBody{ID: d.state.ID, Version: res.version, Deleted: true})
 }
+
+// sealSecrets wraps a data source decision so that the secret values in its events are sealed
+// (AES-GCM, bound to the data source and field) before they are stored: only the runtime opens
+// them, when a query runs.
+func (a *api) sealSecrets(decide func(*domain.DataSource, domain.Env) ([]domain.Event, error)) func(*domain.DataSource, domain.Env) ([]domain.Event, error) {
+	return func(d *domain.DataSource, env domain.Env) ([]domain.Event, error) {
+		events, err := decide(d, env)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range events {
+			var secrets map[string]string
+			switch e := e.(type) {
+			case *domain.DataSourceCreated:
+				secrets = e.Secrets
+			case *domain.DataSourceUpdated:
+				secrets = e.Secrets
+			}
+			for field, v := range secrets {
+				sealed, err := a.box.Seal(v, SecretAAD(d.ID, field))
+				if err != nil {
+					return nil, fmt.Errorf("seal secret %s of data source %s: %w", field, d.ID, err)
+				}
+				secrets[field] = sealed
+			}
+		}
+		return events, nil
+	}
+}
+
+// SecretAAD is the additional data a data source secret is sealed with, so that a sealed value
+// copied to another data source or field does not open.
+func SecretAAD(dataSourceID, field string) string { return "datasource/" + dataSourceID + "/" + field }

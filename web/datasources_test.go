@@ -58,8 +58,8 @@ func TestDataSourceSecretsNeverLeave(t *testing.T) {
 		keep(c.post("/api/apps/"+appID+"/queries", map[string]any{"name": "orders", "dataSourceId": restID, "template": "GET /orders"})).ok(http.StatusCreated)
 		for _, path := range []string{
 			"/api/datasources/" + restID, "/api/datasources/" + pgID, "/api/apps/" + appID + "/datasources",
-			"/api/apps/" + appID + "/queries", "/api/apps/" + appID, "/api/apps", "/api/script-changes",
-			"/api/script-changes?format=jsonl", "/api/script-changes?format=csv",
+			"/api/apps/" + appID + "/queries", "/api/apps/" + appID, c.apps(), "/api/script-changes?appId=" + appID,
+			"/api/script-changes?format=jsonl&appId=" + appID, "/api/script-changes?format=csv&appId=" + appID,
 		} {
 			keep(c.get(path))
 		}

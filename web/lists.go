@@ -73,14 +73,16 @@ func decodeState[S any](d projections.Doc) (*S, bool, error) {
 // appScope is the key prefix of one app's documents in an app-scoped projection.
 func appScope(appID string) string { return appID + "/" }
 
+// listApps lists the apps of the workspace of the path.
 func (a *api) listApps(w http.ResponseWriter, r *http.Request) error {
 	p, err := parsePage(r)
 	if err != nil {
 		return err
 	}
+	ws := r.PathValue("workspaceID")
 	out, err := listDocs(r.Context(), a.docs, projections.Apps, "", p, func(d projections.Doc) (appBody, bool, error) {
 		s, keep, err := decodeState[domain.App](d)
-		if err != nil || !keep || !s.Exists() {
+		if err != nil || !keep || !s.Exists() || s.WorkspaceID != ws {
 			return appBody{}, false, err
 		}
 		return appView(s, d.Version), true, nil

@@ -30,7 +30,7 @@ func TestAppCataloguePagination(t *testing.T) {
 				} `json:"items"`
 				NextCursor string `json:"nextCursor"`
 			}
-			c.get("/api/apps?limit=3&cursor="+url.QueryEscape(cursor)).into(http.StatusOK, &pg)
+			c.get(c.apps()+"?limit=3&cursor="+url.QueryEscape(cursor)).into(http.StatusOK, &pg)
 			pages++
 			require.LessOrEqual(t, len(pg.Items), 3)
 			for _, it := range pg.Items {
@@ -47,13 +47,13 @@ func TestAppCataloguePagination(t *testing.T) {
 		require.Equal(t, want, seen, "every app once, deleted ones left out")
 		require.Equal(t, 3, pages)
 
-		all := c.get("/api/apps?limit=100000").ok(http.StatusOK)
+		all := c.get(c.apps() + "?limit=100000").ok(http.StatusOK)
 		require.Len(t, all["items"], 7, "a large limit is capped, not refused")
 		require.NotContains(t, all, "nextCursor")
-		c.get("/api/apps?limit=0").problem(http.StatusBadRequest, "invalid_limit")
-		c.get("/api/apps?limit=ten").problem(http.StatusBadRequest, "invalid_limit")
-		c.get("/api/apps?cursor=!!!").problem(http.StatusBadRequest, "invalid_cursor")
-		c.get("/api/apps?cursor=bm9wZQ").problem(http.StatusBadRequest, "invalid_cursor")
+		c.get(c.apps()+"?limit=0").problem(http.StatusBadRequest, "invalid_limit")
+		c.get(c.apps()+"?limit=ten").problem(http.StatusBadRequest, "invalid_limit")
+		c.get(c.apps()+"?cursor=!!!").problem(http.StatusBadRequest, "invalid_cursor")
+		c.get(c.apps()+"?cursor=bm9wZQ").problem(http.StatusBadRequest, "invalid_cursor")
 	})
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/goflow-dev/goflow/domain"
+	"github.com/goflow-dev/goflow/web/auth"
 )
 
 // The OpenAPI 3.1 document is built from the operation list below (not from the route table, so
@@ -23,14 +25,26 @@ type operation struct {
 	tag          string
 	summary      string
 	description  string
-	query        []param
-	body         string // request body schema name in components; "" for none
-	status       int    // success status
-	resp         string // success response schema name; "" for a response without a body
+	// access is who may call the operation. It decides the security requirement, the 401, 403
+	// and 404 problems every operation of its kind has, and the roles sentence of the description.
+	access      opAccess
+	query       []param
+	body        string         // request body schema name in components; "" for none
+	status      int            // success status
+	resp        string         // success response schema name; "" for a response without a body
+	respHeaders map[string]any // headers of the success response (Set-Cookie)
 	// alt lists other media types of the success response (CSV, JSON Lines, plain text) and their
 	// schemas, besides application/json.
 	alt      map[string]any
 	problems []int // problem statuses beyond the ones every operation of its kind has
+}
+
+// opAccess is who may call an operation, stated again by hand for the document: the test
+// checks it against each route's access rule.
+type opAccess struct {
+	kind accessKind
+	// perm is the permission a workspace-scoped operation needs.
+	perm domain.Permission
 }
 
 // param is a query parameter.
@@ -64,97 +78,206 @@ var expectedVersionQuery = param{name: "expectedVersion", required: true,
 
 // operations lists every documented route. Keep it in the order of routeTable.
 func operations() []operation {
+	var (
+		anyone    = opAccess{kind: accessPublic}
+		anyUser   = opAccess{kind: accessUser}
+		adminUser = opAccess{kind: accessAdmin}
+		viewers   = opAccess{kind: accessWorkspace, perm: domain.PermView}
+		auditors  = opAccess{kind: accessWorkspace, perm: domain.PermAudit}
+		editors   = opAccess{kind: accessWorkspace, perm: domain.PermEdit}
+		owners    = opAccess{kind: accessWorkspace, perm: domain.PermManage}
+		// setsSessionCookie documents the Set-Cookie header of the answers that sign someone in.
+		setsSessionCookie = map[string]any{"Set-Cookie": map[string]any{
+			"description": "The " + SessionCookie + " session cookie (HttpOnly, SameSite=Lax, Secure over TLS).",
+			"schema":      map[string]any{"type": "string"},
+		}}
+	)
 	return []operation{
 		{method: "GET", path: "/healthz", id: "healthz", tag: "health", summary: "Liveness: the process serves HTTP",
-			status: 200, resp: "Status"},
+			access: anyone, status: 200, resp: "Status"},
 		{method: "GET", path: "/readyz", id: "readyz", tag: "health", summary: "Readiness: the event store answers a ping",
-			status: 200, resp: "Status", problems: []int{503}},
+			access: anyone, status: 200, resp: "Status", problems: []int{503}},
 		{method: "GET", path: "/api/openapi.json", id: "getOpenAPI", tag: "meta", summary: "This OpenAPI document",
-			status: 200, resp: "OpenAPIDocument"},
+			access: anyone, status: 200, resp: "OpenAPIDocument"},
 		{method: "GET", path: "/api/components", id: "listComponents", tag: "components",
-			summary: "Component manifests and quick actions (the editor's palette)", status: 200, resp: "Components"},
+			summary: "Component manifests and quick actions (the editor's palette)",
+			access:  anyUser, status: 200, resp: "Components"},
 
-		{method: "POST", path: "/api/apps", id: "createApp", tag: "apps", summary: "Create an app",
-			body: "CreateApp", status: 201, resp: "App"},
-		{method: "GET", path: "/api/apps", id: "listApps", tag: "apps", summary: "The app catalogue",
-			query: pageQuery, status: 200, resp: "AppList"},
+		{method: "POST", path: "/api/auth/setup", id: "setup", tag: "auth",
+			summary: "Create the first administrator and sign them in",
+			description: "Works once, while no account exists, with the setup token goflow serve prints " +
+				"on the first start of an empty store: 403 setup_disabled when the server has no setup " +
+				"token, 403 invalid_setup_token for a wrong one (failures are throttled per client " +
+				"address: 429 with Retry-After), 409 setup_done once any account exists. Answers like " +
+				"login: a session cookie and the session with its csrfToken.",
+			access: anyone, body: "Setup", status: 201, resp: "Session", respHeaders: setsSessionCookie,
+			problems: []int{403, 409, 422, 429}},
+		{method: "POST", path: "/api/auth/login", id: "login", tag: "auth",
+			summary: "Sign in with a username and password",
+			description: "Starts a session: sets the " + SessionCookie + " cookie and answers the session " +
+				"with the csrfToken that unsafe cookie-authenticated requests must send as " + CSRFHeader +
+				". A session cookie sent along is ended first. A wrong password, an unknown user and a " +
+				"disabled account all answer 401 invalid_login. Failed attempts are throttled per " +
+				"account and per client address: 429 too_many_attempts with Retry-After.",
+			access: anyone, body: "Login", status: 200, resp: "Session", respHeaders: setsSessionCookie,
+			problems: []int{401, 429}},
+		{method: "POST", path: "/api/auth/logout", id: "logout", tag: "auth", summary: "End the current session",
+			description: "Ends the session of the cookie and clears it. With an API token there is no session: " +
+				"the cookie is cleared and the token stays valid (revoke it with DELETE /api/auth/tokens/{tokenID}).",
+			access: anyUser, status: 204,
+			respHeaders: map[string]any{"Set-Cookie": map[string]any{
+				"description": "Clears the " + SessionCookie + " cookie.", "schema": map[string]any{"type": "string"},
+			}}},
+		{method: "GET", path: "/api/auth/session", id: "getSession", tag: "auth",
+			summary: "Who is signed in, and the CSRF token of a cookie session",
+			access:  anyUser, status: 200, resp: "Session"},
+		{method: "PUT", path: "/api/auth/password", id: "changePassword", tag: "auth", summary: "Change your password",
+			description: "Checks the current password (400 wrong_password; failures are throttled: 429 with " +
+				"Retry-After) and the new one's policy (400 weak_password). Every other session of the " +
+				"user ends; API tokens stay valid.",
+			access: anyUser, body: "ChangePassword", status: 204, problems: []int{429}},
+		{method: "GET", path: "/api/auth/tokens", id: "listTokens", tag: "auth",
+			summary: "Your API tokens, oldest first (their secrets are never shown again)",
+			access:  anyUser, status: 200, resp: "TokenList"},
+		{method: "POST", path: "/api/auth/tokens", id: "createToken", tag: "auth", summary: "Create an API token",
+			description: "The answer is the only time the token itself is shown: send it as Authorization: " +
+				"Bearer <token>. 409 too_many_tokens when you have " + strconv.Itoa(domain.MaxTokens) +
+				" (expired ones count until revoked).",
+			access: anyUser, body: "CreateToken", status: 201, resp: "CreatedToken", problems: []int{409, 422}},
+		{method: "DELETE", path: "/api/auth/tokens/{tokenID}", id: "revokeToken", tag: "auth",
+			summary: "Revoke one of your API tokens",
+			access:  anyUser, status: 204, problems: []int{404}},
+
+		{method: "GET", path: "/api/users", id: "listUsers", tag: "users", summary: "Every account",
+			access: adminUser, query: pageQuery, status: 200, resp: "UserList"},
+		{method: "POST", path: "/api/users", id: "createUser", tag: "users", summary: "Create an account",
+			description: "400 weak_password for a password the policy refuses, 409 username_taken, 422 for an invalid username.",
+			access:      adminUser, body: "CreateUser", status: 201, resp: "User", problems: []int{409, 422}},
+		{method: "PATCH", path: "/api/users/{userID}", id: "patchUser", tag: "users",
+			summary: "Disable or enable an account, grant or drop administration",
+			description: "Disabling ends the account's sessions; its API tokens stop working while it is " +
+				"disabled. 409 self_lockout when you would disable yourself or drop your own administration.",
+			access: adminUser, body: "PatchUser", status: 200, resp: "User", problems: []int{404, 409}},
+
+		{method: "GET", path: "/api/workspaces", id: "listWorkspaces", tag: "workspaces",
+			summary: "The workspaces you are a member of, with your role in each",
+			access:  anyUser, status: 200, resp: "WorkspaceList"},
+		{method: "POST", path: "/api/workspaces", id: "createWorkspace", tag: "workspaces",
+			summary: "Create a workspace; you become its owner",
+			access:  anyUser, body: "CreateWorkspace", status: 201, resp: "Workspace", problems: []int{422}},
+		{method: "GET", path: "/api/workspaces/{workspaceID}", id: "getWorkspace", tag: "workspaces",
+			summary: "A workspace, with your role in it",
+			access:  viewers, status: 200, resp: "Workspace"},
+		{method: "PATCH", path: "/api/workspaces/{workspaceID}", id: "patchWorkspace", tag: "workspaces",
+			summary: "Rename a workspace",
+			access:  owners, body: "PatchWorkspace", status: 200, resp: "Workspace", problems: []int{409, 422}},
+		{method: "DELETE", path: "/api/workspaces/{workspaceID}", id: "deleteWorkspace", tag: "workspaces",
+			summary: "Delete a workspace",
+			access:  owners, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
+		{method: "GET", path: "/api/workspaces/{workspaceID}/members", id: "listMembers", tag: "workspaces",
+			summary: "The workspace's members and their roles",
+			access:  viewers, status: 200, resp: "MemberList"},
+		{method: "PUT", path: "/api/workspaces/{workspaceID}/members/{userID}", id: "putMember", tag: "workspaces",
+			summary: "Add a member or change a member's role",
+			description: "404 user_not_found when no account has the id; 409 last_owner when the change " +
+				"would leave the workspace without an owner, 409 too_many_members at " +
+				strconv.Itoa(domain.MaxMembers) + " members.",
+			access: owners, body: "PutMember", status: 200, resp: "Member", problems: []int{409, 422}},
+		{method: "DELETE", path: "/api/workspaces/{workspaceID}/members/{userID}", id: "removeMember", tag: "workspaces",
+			summary:     "Remove a member",
+			description: "404 member_not_found for a user who is not a member; 409 last_owner for the last owner.",
+			access:      owners, status: 204, problems: []int{409}},
+
+		{method: "POST", path: "/api/workspaces/{workspaceID}/apps", id: "createApp", tag: "apps",
+			summary: "Create an app in a workspace",
+			access:  editors, body: "CreateApp", status: 201, resp: "App", problems: []int{422}},
+		{method: "GET", path: "/api/workspaces/{workspaceID}/apps", id: "listApps", tag: "apps",
+			summary: "The workspace's apps",
+			access:  viewers, query: pageQuery, status: 200, resp: "AppList"},
 		{method: "GET", path: "/api/apps/{appID}", id: "getApp", tag: "apps", summary: "An app",
-			status: 200, resp: "App", problems: []int{404}},
+			access: viewers, status: 200, resp: "App"},
 		{method: "PATCH", path: "/api/apps/{appID}", id: "patchApp", tag: "apps", summary: "Rename an app or replace its settings",
-			body: "PatchApp", status: 200, resp: "App", problems: []int{404, 409, 422}},
+			access: editors, body: "PatchApp", status: 200, resp: "App", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/apps/{appID}", id: "deleteApp", tag: "apps", summary: "Delete an app",
-			query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+			access: owners, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
 
 		{method: "GET", path: "/api/apps/{appID}/pages", id: "getPageTree", tag: "pages", summary: "The app's page tree",
-			status: 200, resp: "PageTree", problems: []int{404}},
+			access: viewers, status: 200, resp: "PageTree"},
 		{method: "POST", path: "/api/apps/{appID}/pages", id: "createPage", tag: "pages", summary: "Create a page and place it in the tree",
 			description: "Creates the page stream, then adds the page to the tree (two appends; see the " +
 				"README). The tree command is checked before anything is written; if the tree append " +
 				"still fails, the new page is deleted again and the tree's problem is returned.",
-			body: "CreatePage", status: 201, resp: "TreePage", problems: []int{404, 409, 422}},
+			access: editors, body: "CreatePage", status: 201, resp: "TreePage", problems: []int{409, 422}},
 		{method: "PATCH", path: "/api/apps/{appID}/pages/{pageID}", id: "patchTreePage", tag: "pages",
 			summary: "Rename a page (name, slug) or move it in the tree (parentId, index)",
-			body:    "PatchTreePage", status: 200, resp: "TreePage", problems: []int{404, 409, 422}},
+			access:  editors, body: "PatchTreePage", status: 200, resp: "TreePage", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/apps/{appID}/pages/{pageID}", id: "deleteTreePage", tag: "pages",
 			summary: "Delete a page and its descendants (expectedVersion is the tree's version)",
-			query:   []param{expectedVersionQuery}, status: 200, resp: "DeletedPages", problems: []int{404, 409}},
+			access:  editors, query: []param{expectedVersionQuery}, status: 200, resp: "DeletedPages", problems: []int{409}},
 		{method: "GET", path: "/api/pages/{pageID}", id: "getPage", tag: "pages", summary: "A page document, at head or at a version",
-			query:  []param{qInt("version", "Read the page as it was at this version (default: head).")},
-			status: 200, resp: "PageDocument", problems: []int{404}},
+			access: viewers, query: []param{qInt("version", "Read the page as it was at this version (default: head).")},
+			status: 200, resp: "PageDocument"},
 		{method: "POST", path: "/api/pages/{pageID}/ops", id: "postPageOps", tag: "pages",
 			summary:     "Apply a batch of page ops",
 			description: "Ops are decided in order, each against the state the previous ones left, and all their events are appended at once: the batch commits whole or not at all. The first rejected op's problem carries opIndex.",
-			body:        "PageOps", status: 200, resp: "PageOpsResult", problems: []int{404, 409, 422}},
+			access:      editors, body: "PageOps", status: 200, resp: "PageOpsResult", problems: []int{409, 422}},
 		{method: "GET", path: "/api/pages/{pageID}/versions", id: "listPageVersions", tag: "history",
 			summary: "A page's version history, newest first (one entry per request that changed it)",
-			query:   pageQuery, status: 200, resp: "VersionList", problems: []int{404}},
+			access:  auditors, query: pageQuery, status: 200, resp: "VersionList"},
 		{method: "GET", path: "/api/pages/{pageID}/diff", id: "diffPage", tag: "history",
 			summary: "Structural diff between two versions of a page",
+			access:  auditors,
 			query: []param{
 				{name: "from", required: true, desc: "The older version.", schema: map[string]any{"type": "integer", "minimum": 1}},
 				qInt("to", "The newer version (default: head)."),
 			},
-			status: 200, resp: "PageDiffResult", problems: []int{404}},
+			status: 200, resp: "PageDiffResult"},
 		{method: "POST", path: "/api/pages/{pageID}/restore", id: "restorePage", tag: "history",
 			summary: "Restore a page's content at a version (appends; history is kept)",
-			body:    "Restore", status: 200, resp: "PageDocument", problems: []int{404, 409, 422}},
+			access:  editors, body: "Restore", status: 200, resp: "PageDocument", problems: []int{409, 422}},
 
 		{method: "GET", path: "/api/apps/{appID}/scripts", id: "listScripts", tag: "scripts", summary: "The app's scripts",
-			query: pageQuery, status: 200, resp: "ScriptList", problems: []int{404}},
+			access: auditors, query: pageQuery, status: 200, resp: "ScriptList"},
 		{method: "POST", path: "/api/apps/{appID}/scripts", id: "createScript", tag: "scripts", summary: "Create a script",
-			body: "CreateScript", status: 201, resp: "Script", problems: []int{404, 422}},
+			access: editors, body: "CreateScript", status: 201, resp: "Script", problems: []int{422}},
 		{method: "GET", path: "/api/scripts/{scriptID}", id: "getScript", tag: "scripts", summary: "A script, at head or at a version",
-			query:  []param{qInt("version", "Read the script as it was at this version (default: head).")},
-			status: 200, resp: "Script", problems: []int{404}},
+			access: auditors, query: []param{qInt("version", "Read the script as it was at this version (default: head).")},
+			status: 200, resp: "Script"},
 		{method: "PUT", path: "/api/scripts/{scriptID}/text", id: "putScriptText", tag: "scripts", summary: "Replace a script's text",
-			body: "PutScriptText", status: 200, resp: "Script", problems: []int{404, 409, 422}},
+			access: editors, body: "PutScriptText", status: 200, resp: "Script", problems: []int{409, 422}},
 		{method: "PATCH", path: "/api/scripts/{scriptID}", id: "patchScript", tag: "scripts", summary: "Rename a script",
-			body: "PatchScript", status: 200, resp: "Script", problems: []int{404, 409, 422}},
+			access: editors, body: "PatchScript", status: 200, resp: "Script", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/scripts/{scriptID}", id: "deleteScript", tag: "scripts", summary: "Delete a script",
-			query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+			access: editors, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
 		{method: "GET", path: "/api/scripts/{scriptID}/versions", id: "listScriptVersions", tag: "history",
 			summary: "A script's version history, newest first",
-			query:   pageQuery, status: 200, resp: "VersionList", problems: []int{404}},
+			access:  auditors, query: pageQuery, status: 200, resp: "VersionList"},
 		{method: "GET", path: "/api/scripts/{scriptID}/diff", id: "diffScript", tag: "history",
 			summary:     "Unified diff of a script's text between two versions",
 			description: "JSON by default; text/plain when the Accept header asks for text/plain and not JSON.",
+			access:      auditors,
 			query: []param{
 				{name: "from", required: true, desc: "The older version.", schema: map[string]any{"type": "integer", "minimum": 1}},
 				qInt("to", "The newer version (default: head)."),
 			},
-			status: 200, resp: "ScriptDiff", alt: map[string]any{"text/plain": map[string]any{"type": "string"}}, problems: []int{404}},
+			status: 200, resp: "ScriptDiff", alt: map[string]any{"text/plain": map[string]any{"type": "string"}}},
 		{method: "POST", path: "/api/scripts/{scriptID}/restore", id: "restoreScript", tag: "history",
 			summary: "Restore a script's text at a version (appends; history is kept)",
-			body:    "Restore", status: 200, resp: "Script", problems: []int{404, 409, 422}},
+			access:  editors, body: "Restore", status: 200, resp: "Script", problems: []int{409, 422}},
 		{method: "GET", path: "/api/script-changes", id: "listScriptChanges", tag: "history",
 			summary: "The script change log for auditors",
 			description: "Every script change with author, time, version and unified diff, oldest first " +
 				"(ordered by app, then time). format=json (default) is paginated; format=jsonl and " +
-				"format=csv stream every matching entry (CSV with a header row).",
+				"format=csv stream every matching entry (CSV with a header row). With appId the caller's " +
+				"role in the app's workspace must allow auditing (owner, editor or auditor): 403 " +
+				"otherwise, 404 for an app that does not exist or a workspace the caller is not a " +
+				"member of. Without appId the log holds only the apps of the workspaces where the " +
+				"caller's role allows auditing.",
+			access: anyUser,
 			query: append([]param{
-				qString("appId", "Only this app's scripts."),
+				qString("appId", "Only this app's scripts (needs the owner, editor or auditor role in its workspace)."),
 				qString("scriptId", "Only this script."),
-				qString("author", "Only changes by this actor."),
+				qString("author", "Only changes by this user (username)."),
 				qTime("from", "Only changes at or after this time (RFC 3339)."),
 				qTime("to", "Only changes before this time (RFC 3339)."),
 				{name: "format", desc: "json (paginated), jsonl or csv (all matching entries).",
@@ -165,59 +288,80 @@ func operations() []operation {
 				"application/x-ndjson": map[string]any{"type": "string", "description": "One ScriptChange JSON object per line."},
 				"text/csv": map[string]any{"type": "string", "description": "Columns: " +
 					"time, appId, scriptId, scriptName, previousName, author, version, kind, restoredFrom, eventId, unifiedDiff."},
-			}},
+			},
+			problems: []int{403, 404}},
 
 		{method: "GET", path: "/api/schema-library", id: "schemaLibrary", tag: "schemas",
-			summary: "The predefined business schemas", status: 200, resp: "SchemaLibrary"},
+			summary: "The predefined business schemas", access: anyUser, status: 200, resp: "SchemaLibrary"},
 		{method: "POST", path: "/api/schemas/derive", id: "deriveSchema", tag: "schemas",
 			summary: "Derive a JSON Schema from a sample document (nothing is stored)",
-			body:    "DeriveSchema", status: 200, resp: "DerivedSchema", problems: []int{422}},
+			access:  anyUser, body: "DeriveSchema", status: 200, resp: "DerivedSchema", problems: []int{422}},
 		{method: "GET", path: "/api/apps/{appID}/schemas", id: "listSchemas", tag: "schemas", summary: "The app's schemas",
-			query: pageQuery, status: 200, resp: "SchemaList", problems: []int{404}},
+			access: auditors, query: pageQuery, status: 200, resp: "SchemaList"},
 		{method: "POST", path: "/api/apps/{appID}/schemas", id: "createSchema", tag: "schemas",
 			summary: "Create a schema from a document, a library schema or a sample",
-			body:    "CreateSchema", status: 201, resp: "Schema", problems: []int{404, 422}},
+			access:  editors, body: "CreateSchema", status: 201, resp: "Schema", problems: []int{422}},
 		{method: "GET", path: "/api/schemas/{schemaID}", id: "getSchema", tag: "schemas", summary: "A schema",
-			status: 200, resp: "Schema", problems: []int{404}},
+			access: auditors, status: 200, resp: "Schema"},
 		{method: "PUT", path: "/api/schemas/{schemaID}", id: "putSchema", tag: "schemas", summary: "Replace a schema's document",
-			body: "PutSchema", status: 200, resp: "Schema", problems: []int{404, 409, 422}},
+			access: editors, body: "PutSchema", status: 200, resp: "Schema", problems: []int{409, 422}},
 		{method: "PATCH", path: "/api/schemas/{schemaID}", id: "patchSchema", tag: "schemas", summary: "Rename a schema",
-			body: "Rename", status: 200, resp: "Schema", problems: []int{404, 409, 422}},
+			access: editors, body: "Rename", status: 200, resp: "Schema", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/schemas/{schemaID}", id: "deleteSchema", tag: "schemas", summary: "Delete a schema",
-			query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+			access: editors, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
 		{method: "POST", path: "/api/schemas/{schemaID}/validate", id: "validateInstance", tag: "schemas",
 			summary:     "Validate a JSON value against a schema",
 			description: "200 {valid: true}, or 422 with code schema_violation and the failing location as path.",
-			body:        "Validate", status: 200, resp: "Valid", problems: []int{404, 422}},
+			access:      auditors, body: "Validate", status: 200, resp: "Valid", problems: []int{422}},
 
 		{method: "GET", path: "/api/apps/{appID}/datasources", id: "listDataSources", tag: "datasources",
 			summary: "The app's data sources (secret values are never returned)",
-			query:   pageQuery, status: 200, resp: "DataSourceList", problems: []int{404}},
+			access:  auditors, query: pageQuery, status: 200, resp: "DataSourceList"},
 		{method: "POST", path: "/api/apps/{appID}/datasources", id: "createDataSource", tag: "datasources",
-			summary: "Create a data source", body: "CreateDataSource", status: 201, resp: "DataSource", problems: []int{404, 422}},
+			summary: "Create a data source",
+			access:  editors, body: "CreateDataSource", status: 201, resp: "DataSource", problems: []int{422}},
 		{method: "GET", path: "/api/datasources/{dataSourceID}", id: "getDataSource", tag: "datasources",
-			summary: "A data source (secret values are never returned)", status: 200, resp: "DataSource", problems: []int{404}},
+			summary: "A data source (secret values are never returned)",
+			access:  auditors, status: 200, resp: "DataSource"},
 		{method: "PATCH", path: "/api/datasources/{dataSourceID}", id: "patchDataSource", tag: "datasources",
 			summary: "Rename a data source, replace its config, set or remove secrets",
-			body:    "PatchDataSource", status: 200, resp: "DataSource", problems: []int{404, 409, 422}},
+			access:  editors, body: "PatchDataSource", status: 200, resp: "DataSource", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/datasources/{dataSourceID}", id: "deleteDataSource", tag: "datasources",
-			summary: "Delete a data source", query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+			summary: "Delete a data source",
+			access:  editors, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
 
 		{method: "GET", path: "/api/apps/{appID}/queries", id: "listQueries", tag: "queries", summary: "The app's queries",
-			query: pageQuery, status: 200, resp: "QueryList", problems: []int{404}},
+			access: auditors, query: pageQuery, status: 200, resp: "QueryList"},
 		{method: "POST", path: "/api/apps/{appID}/queries", id: "createQuery", tag: "queries", summary: "Create a query",
-			body: "CreateQuery", status: 201, resp: "Query", problems: []int{404, 422}},
+			access: editors, body: "CreateQuery", status: 201, resp: "Query", problems: []int{422}},
 		{method: "GET", path: "/api/queries/{queryID}", id: "getQuery", tag: "queries", summary: "A query",
-			status: 200, resp: "Query", problems: []int{404}},
+			access: auditors, status: 200, resp: "Query"},
 		{method: "PATCH", path: "/api/queries/{queryID}", id: "patchQuery", tag: "queries",
 			summary: "Change a query (fields not sent are kept)",
-			body:    "PatchQuery", status: 200, resp: "Query", problems: []int{404, 409, 422}},
+			access:  editors, body: "PatchQuery", status: 200, resp: "Query", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/queries/{queryID}", id: "deleteQuery", tag: "queries", summary: "Delete a query",
-			query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{404, 409}},
+			access: editors, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
 	}
 }
 
 var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)
+
+// apiDescription is the document's introduction: how to authenticate and what roles mean.
+const apiDescription = "JSON REST API of GoFlow, an event-sourced low-code app builder. Writes are " +
+	"commands: they carry the expectedVersion of the stream they change and answer 409 with " +
+	"currentVersion on a conflict. Errors are RFC 9457 problem documents.\n\n" +
+	"Authentication: every operation but the public ones (security: []) needs an API token " +
+	"(" + auth.TokenPrefix + "..., from POST /api/auth/tokens) as Authorization: Bearer <token>, or the " +
+	SessionCookie + " cookie that POST /api/auth/login sets; without accepted credentials they answer 401. " +
+	"Unsafe requests (other than GET, HEAD and OPTIONS) authenticated by the cookie must also send the " +
+	CSRFHeader + " header with the csrfToken from the login answer or GET /api/auth/session, or they " +
+	"answer 403 csrf_failed. Requests authenticated by a token need no CSRF token.\n\n" +
+	"Roles: apps belong to workspaces, whose members each hold one role: owner (everything, including " +
+	"members, deleting apps and the workspace), editor (change apps), viewer (use apps) or auditor " +
+	"(read everything, history included, and change nothing). Each workspace-scoped operation lists " +
+	"the roles allowed to call it; a member with another role gets 403, and a caller who is not a " +
+	"member gets 404, the answer for a workspace or resource that does not exist. Managing users " +
+	"needs a server administrator (403 otherwise)."
 
 // openAPIDocument renders the document served at GET /api/openapi.json.
 func openAPIDocument() ([]byte, error) {
@@ -229,6 +373,9 @@ func openAPIDocument() ([]byte, error) {
 			return nil, fmt.Errorf("operation %s listed twice", key)
 		}
 		seen[key] = true
+		if err := op.access.check(); err != nil {
+			return nil, fmt.Errorf("operation %s: %w", key, err)
+		}
 		if paths[op.path] == nil {
 			paths[op.path] = map[string]any{}
 		}
@@ -237,25 +384,82 @@ func openAPIDocument() ([]byte, error) {
 	doc := map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{
-			"title":   "GoFlow API",
-			"version": "1",
-			"description": "JSON REST API of GoFlow, an event-sourced low-code app builder. Writes are " +
-				"commands: they carry the expectedVersion of the stream they change and answer 409 " +
-				"with currentVersion on a conflict. Errors are RFC 9457 problem documents. Writes " +
-				"need the " + ActorHeader + " header.",
+			"title":       "GoFlow API",
+			"version":     "1",
+			"description": apiDescription,
+		},
+		// Either scheme will do; public operations override this with an empty list.
+		"security": []any{
+			map[string]any{"bearerToken": []string{}},
+			map[string]any{"sessionCookie": []string{}},
 		},
 		"paths": paths,
 		"components": map[string]any{
 			"schemas": schemas(),
-			"responses": map[string]any{
-				"Problem": map[string]any{
-					"description": "An RFC 9457 problem document.",
-					"content":     map[string]any{ProblemContentType: map[string]any{"schema": ref("Problem")}},
+			"securitySchemes": map[string]any{
+				"bearerToken": map[string]any{
+					"type": "http", "scheme": "bearer",
+					"description": "API token " + auth.TokenPrefix + "..., from POST /api/auth/tokens.",
 				},
+				"sessionCookie": map[string]any{
+					"type": "apiKey", "in": "cookie", "name": SessionCookie,
+					"description": "The session cookie POST /api/auth/login sets. Unsafe requests must also send the " +
+						CSRFHeader + " header (the csrfToken from the login answer or GET /api/auth/session).",
+				},
+			},
+			"responses": map[string]any{
+				"Problem": problemResponse("An RFC 9457 problem document.", nil),
+				"Unauthenticated": problemResponse("No accepted credentials: code unauthenticated (none sent), "+
+					"invalid_token or session_expired.", map[string]any{
+					"WWW-Authenticate": map[string]any{"schema": map[string]any{"type": "string"}, "description": `Bearer realm="goflow"`},
+				}),
+				"TooManyAttempts": problemResponse("Too many failed attempts (code too_many_attempts): try again after Retry-After seconds.", map[string]any{
+					"Retry-After": map[string]any{"schema": map[string]any{"type": "integer", "minimum": 1}, "description": "Seconds to wait."},
+				}),
 			},
 		},
 	}
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+func problemResponse(desc string, headers map[string]any) map[string]any {
+	r := map[string]any{
+		"description": desc,
+		"content":     map[string]any{ProblemContentType: map[string]any{"schema": ref("Problem")}},
+	}
+	if headers != nil {
+		r["headers"] = headers
+	}
+	return r
+}
+
+// check rejects an access that is not one of the kinds authorize enforces.
+func (a opAccess) check() error {
+	switch a.kind {
+	case accessPublic, accessUser, accessAdmin:
+		if a.perm != "" {
+			return fmt.Errorf("permission %q on an access that is not workspace-scoped", a.perm)
+		}
+	case accessWorkspace:
+		if !slices.Contains(domain.Permissions(), a.perm) {
+			return fmt.Errorf("workspace-scoped without a known permission (%q)", a.perm)
+		}
+	default:
+		return errors.New("no access stated")
+	}
+	return nil
+}
+
+// rolesAllowed is the sentence of a workspace-scoped operation's description that names the
+// roles granting perm.
+func rolesAllowed(perm domain.Permission) string {
+	var names []string
+	for _, r := range domain.Roles() {
+		if r.Allows(perm) {
+			names = append(names, string(r))
+		}
+	}
+	return "Roles allowed: " + strings.Join(names, ", ") + "."
 }
 
 func renderOperation(op operation) map[string]any {
@@ -271,12 +475,17 @@ func renderOperation(op operation) map[string]any {
 		})
 	}
 	write := op.method != "GET"
+	public := op.access.kind == accessPublic
+	if write && !public {
+		params = append(params, map[string]any{
+			"name": CSRFHeader, "in": "header", "required": false,
+			"description": "Required when the session cookie authenticates the request: the csrfToken " +
+				"from the login answer or GET /api/auth/session.",
+			"schema": map[string]any{"type": "string"},
+		})
+	}
 	if write {
 		params = append(params, map[string]any{
-			"name": ActorHeader, "in": "header", "required": true,
-			"description": "Who issues the command (until accounts exist).",
-			"schema":      map[string]any{"type": "string", "maxLength": maxActorLength},
-		}, map[string]any{
 			"name": ClientOpHeader, "in": "header", "required": false,
 			"description": "The client's op id, recorded on the events.",
 			"schema":      map[string]any{"type": "string"},
@@ -293,19 +502,42 @@ func renderOperation(op operation) map[string]any {
 	if len(content) > 0 {
 		success["content"] = content
 	}
+	if len(op.respHeaders) > 0 {
+		success["headers"] = op.respHeaders
+	}
 	responses := map[string]any{strconv.Itoa(op.status): success}
-	problems := slices.Clone(op.problems)
-	if write {
-		problems = append(problems, 401)
+
+	// problems maps each documented problem status to the component response describing it.
+	problems := map[int]string{}
+	for _, st := range op.problems {
+		problems[st] = "Problem"
 	}
 	if op.body != "" {
-		problems = append(problems, 400, 413)
+		problems[400], problems[413] = "Problem", "Problem"
 	}
 	if len(op.query) > 0 {
-		problems = append(problems, 400)
+		problems[400] = "Problem"
 	}
-	for _, st := range problems {
-		responses[strconv.Itoa(st)] = map[string]any{"$ref": "#/components/responses/Problem"}
+	if !public {
+		problems[401] = "Unauthenticated"
+		if write {
+			problems[403] = "Problem" // csrf_failed
+		}
+	}
+	description := op.description
+	switch op.access.kind {
+	case accessAdmin:
+		problems[403] = "Problem"
+		description = joinSentences(description, "Needs a server administrator.")
+	case accessWorkspace:
+		problems[403], problems[404] = "Problem", "Problem"
+		description = joinSentences(description, rolesAllowed(op.access.perm))
+	}
+	if _, ok := problems[429]; ok {
+		problems[429] = "TooManyAttempts"
+	}
+	for st, name := range problems {
+		responses[strconv.Itoa(st)] = map[string]any{"$ref": "#/components/responses/" + name}
 	}
 	responses["default"] = map[string]any{"$ref": "#/components/responses/Problem"}
 	out := map[string]any{
@@ -314,8 +546,11 @@ func renderOperation(op operation) map[string]any {
 		"summary":     op.summary,
 		"responses":   responses,
 	}
-	if op.description != "" {
-		out["description"] = op.description
+	if public {
+		out["security"] = []any{}
+	}
+	if description != "" {
+		out["description"] = description
 	}
 	if len(params) > 0 {
 		out["parameters"] = params
@@ -327,6 +562,13 @@ func renderOperation(op operation) map[string]any {
 		}
 	}
 	return out
+}
+
+func joinSentences(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " " + b
 }
 
 func ref(name string) map[string]any {
@@ -372,10 +614,27 @@ func listOf(name string) map[string]any {
 	}, "items")
 }
 
+// tokenProps are the properties of an API token as listed.
+func tokenProps() map[string]any {
+	return map[string]any{
+		"id": str("Token id (DELETE /api/auth/tokens/{tokenID} revokes it)."), "name": str(""),
+		"createdAt": dateTime(""), "expiresAt": dateTime(""),
+		"expired": boolean("The token has expired; it stays listed until revoked."),
+	}
+}
+
+func dateTime(desc string) map[string]any {
+	return map[string]any{"type": "string", "format": "date-time", "description": desc}
+}
+
 var expectedVersionProp = integer("The version of the stream you last read; 409 with currentVersion when it moved.")
 
 // schemas are the document's component schemas.
 func schemas() map[string]any {
+	usernameProp := map[string]any{"type": "string", "minLength": domain.MinUsernameLen, "maxLength": domain.MaxUsernameLen,
+		"description": "Lowercase letters, digits, '_' and '-', starting with a letter or digit (upper case is folded)."}
+	passwordProp := map[string]any{"type": "string", "minLength": auth.MinPasswordLen, "maxLength": auth.MaxPasswordLen,
+		"description": fmt.Sprintf("%d..%d bytes, not one character repeated.", auth.MinPasswordLen, auth.MaxPasswordLen)}
 	return map[string]any{
 		"Problem": obj(map[string]any{
 			"type":           str("A URI for the problem type; about:blank means the status says it all."),
@@ -394,6 +653,73 @@ func schemas() map[string]any {
 			"id": str("The deleted aggregate's id."), "version": integer("The stream's version after the deletion."),
 			"deleted": boolean("Always true."),
 		}, "id", "version", "deleted"),
+
+		"Setup": closed(map[string]any{
+			"setupToken":  str("The setup token goflow serve printed."),
+			"username":    usernameProp,
+			"password":    passwordProp,
+			"displayName": str("Display name (optional)."),
+		}, "setupToken", "username", "password"),
+		"Login": closed(map[string]any{
+			"username": str("The username (case and surrounding spaces are ignored)."),
+			"password": str(""),
+		}, "username", "password"),
+		"Session": obj(map[string]any{
+			"user":            ref("User"),
+			"authenticatedBy": map[string]any{"type": "string", "enum": []string{"session", "token"}, "description": "What authenticated the request."},
+			"csrfToken":       str("Send as " + CSRFHeader + " on unsafe requests authenticated by the session cookie. Absent for token-authenticated requests, which need none."),
+			"expiresAt":       dateTime("When the session ends at the latest (it also ends when unused for a while)."),
+		}, "user", "authenticatedBy"),
+		"ChangePassword": closed(map[string]any{
+			"currentPassword": str(""),
+			"newPassword":     passwordProp,
+		}, "currentPassword", "newPassword"),
+		"Token":     obj(tokenProps(), "id", "name", "createdAt", "expiresAt", "expired"),
+		"TokenList": obj(map[string]any{"items": arrayOf(ref("Token"))}, "items"),
+		"CreatedToken": obj(func() map[string]any {
+			props := tokenProps()
+			props["token"] = str("The token (" + auth.TokenPrefix + "...), shown this once: send it as Authorization: Bearer <token>.")
+			return props
+		}(), "id", "name", "createdAt", "expiresAt", "expired", "token"),
+		"CreateToken": closed(map[string]any{
+			"name": str("What the token is for, 1..100 characters."),
+			"expiresInDays": map[string]any{"type": "integer", "minimum": 1, "maximum": 365, "default": 90,
+				"description": "Days until the token expires."},
+		}, "name"),
+
+		"User": obj(map[string]any{
+			"id":          str("The username."),
+			"displayName": str(""),
+			"admin":       boolean("A server administrator (manages users)."),
+			"disabled":    boolean("A disabled account cannot sign in, and its API tokens do not work."),
+			"createdAt":   dateTime(""),
+		}, "id", "admin", "disabled", "createdAt"),
+		"UserList": listOf("User"),
+		"CreateUser": closed(map[string]any{
+			"username":    usernameProp,
+			"password":    passwordProp,
+			"displayName": str("Display name (optional)."),
+			"admin":       boolean("Make the account a server administrator (default false)."),
+		}, "username", "password"),
+		"PatchUser": closed(map[string]any{
+			"disabled": boolean("Disable (ending the account's sessions) or enable the account."),
+			"admin":    boolean("Grant or drop server administration."),
+		}),
+
+		"Role": map[string]any{"type": "string", "enum": domain.Roles(),
+			"description": "A member's role: owner (everything, including members and deletion), editor " +
+				"(change apps), viewer (use apps), auditor (read everything, change nothing)."},
+		"Workspace": obj(map[string]any{
+			"id": str("Workspace id."), "name": str("Workspace name."),
+			"role":    ref("Role"),
+			"version": integer("The workspace stream's version."),
+		}, "id", "name", "version"),
+		"WorkspaceList":   obj(map[string]any{"items": arrayOf(ref("Workspace"))}, "items"),
+		"CreateWorkspace": closed(map[string]any{"name": str("Workspace name, 1..100 characters.")}, "name"),
+		"PatchWorkspace":  closed(map[string]any{"name": str("The new name.")}, "name"),
+		"Member":          obj(map[string]any{"userId": str("The member's username."), "role": ref("Role")}, "userId", "role"),
+		"MemberList":      obj(map[string]any{"items": arrayOf(ref("Member"))}, "items"),
+		"PutMember":       closed(map[string]any{"role": ref("Role")}, "role"),
 
 		"Components": obj(map[string]any{
 			"components":   arrayOf(ref("Manifest")),
@@ -418,17 +744,15 @@ func schemas() map[string]any {
 		}, "name"),
 
 		"App": obj(map[string]any{
-			"id": str("App id."), "name": str("App name."), "workspaceId": str("Workspace, if any."),
+			"id": str("App id."), "name": str("App name."), "workspaceId": str("The workspace the app belongs to."),
 			"settings": ref("AppSettings"), "version": integer("The app stream's version."),
 		}, "id", "name", "settings", "version"),
 		"AppSettings": obj(map[string]any{
 			"flowServiceUrl": str("When set, workflows run on this external flow service."),
 			"theme":          map[string]any{"type": []string{"null", "object"}, "additionalProperties": map[string]any{"type": "string"}, "description": "Theme token values by name."},
 		}),
-		"AppList": listOf("App"),
-		"CreateApp": closed(map[string]any{
-			"name": str("App name, 1..100 characters."), "workspaceId": str("Workspace id (optional)."),
-		}, "name"),
+		"AppList":   listOf("App"),
+		"CreateApp": closed(map[string]any{"name": str("App name, 1..100 characters.")}, "name"),
 		"PatchApp": closed(map[string]any{
 			"expectedVersion": expectedVersionProp, "name": str("New name."),
 			"settings": ref("AppSettings"),
@@ -512,7 +836,7 @@ func schemas() map[string]any {
 			"version":     integer("The stream version after this change."),
 			"fromVersion": integer("The first stream version this change wrote."),
 			"time":        map[string]any{"type": "string", "format": "date-time"},
-			"author":      str("The actor."),
+			"author":      str("The user who made the change (username)."),
 			"summary":     str("What changed, in a short line."),
 			"events":      integer("How many events the change appended."),
 		}, "version", "fromVersion", "time", "author", "summary", "events"),
@@ -558,7 +882,7 @@ func schemas() map[string]any {
 			"eventId": str(""), "appId": str(""), "scriptId": str(""),
 			"scriptName":   str("The script's name after the change."),
 			"previousName": str("Set by renames."),
-			"author":       str("The actor."),
+			"author":       str("The user who made the change (username)."),
 			"time":         map[string]any{"type": "string", "format": "date-time"},
 			"version":      integer("The script's version after the change."),
 			"kind":         map[string]any{"type": "string", "enum": []string{"created", "text_changed", "renamed", "deleted", "restored"}},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/goflow-dev/goflow/domain"
 )
 
 type nopPinger struct{}
@@ -22,14 +25,19 @@ func (nopPinger) Ping(context.Context) error { return nil }
 // openAPIDoc is the part of the document the coverage test reads.
 type openAPIDoc struct {
 	OpenAPI    string                                 `json:"openapi"`
+	Info       struct{ Description string }           `json:"info"`
+	Security   []map[string][]string                  `json:"security"`
 	Paths      map[string]map[string]openAPIOperation `json:"paths"`
 	Components map[string]map[string]json.RawMessage  `json:"components"`
 }
 
 type openAPIOperation struct {
 	OperationID string                      `json:"operationId"`
+	Description string                      `json:"description"`
 	Parameters  []struct{ Name, In string } `json:"parameters"`
 	Responses   map[string]json.RawMessage  `json:"responses"`
+	// Security is absent (nil) when the operation inherits the document's requirement.
+	Security json.RawMessage `json:"security"`
 }
 
 func fetchOpenAPI(t *testing.T) (*Server, []byte, openAPIDoc) {
@@ -83,9 +91,6 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			want = append(want, m[1])
 		}
 		require.ElementsMatch(t, want, inPath, "route %s: path parameters", key)
-		if rt.method != http.MethodGet {
-			require.Contains(t, op.Responses, "401", "route %s: writes document the missing-actor problem", key)
-		}
 	}
 
 	for path, ops := range doc.Paths {
@@ -114,4 +119,110 @@ func TestOpenAPIReferencesResolve(t *testing.T) {
 			ids = append(ids, op.OperationID)
 		}
 	}
+}
+
+// TestOpenAPISecurityMatchesAccessRules checks each operation's security requirement and its
+// authentication and authorization problems against the access rule its route is served with.
+func TestOpenAPISecurityMatchesAccessRules(t *testing.T) {
+	t.Parallel()
+	s, _, doc := fetchOpenAPI(t)
+	const unauthenticated = `{"$ref":"#/components/responses/Unauthenticated"}`
+	rolesSentence := regexp.MustCompile(`Roles allowed: ([a-z, ]+)\.`)
+
+	for _, rt := range s.routeTable() {
+		key := rt.method + " " + rt.pattern
+		op := doc.Paths[rt.pattern][strings.ToLower(rt.method)]
+		require.NotEmpty(t, op.OperationID, "route %s: not described", key)
+		response := func(status string) string {
+			raw, ok := op.Responses[status]
+			if !ok {
+				return ""
+			}
+			var buf bytes.Buffer
+			require.NoError(t, json.Compact(&buf, raw))
+			return buf.String()
+		}
+
+		if rt.access.kind == accessPublic {
+			require.JSONEq(t, `[]`, string(op.Security), "route %s is public: the operation must say security: []", key)
+			require.NotEqual(t, unauthenticated, response("401"), "route %s is public: no sign-in problem", key)
+		} else {
+			if op.Security != nil {
+				var reqs []map[string][]string
+				require.NoError(t, json.Unmarshal(op.Security, &reqs), "route %s", key)
+				require.NotEmpty(t, reqs, "route %s needs credentials: its operation must not drop security", key)
+			}
+			require.Equal(t, unauthenticated, response("401"), "route %s needs credentials: the operation documents 401", key)
+		}
+
+		if rt.access.kind == accessAdmin || rt.access.kind == accessWorkspace {
+			require.Contains(t, op.Responses, "403", "route %s needs a role: the operation documents 403", key)
+		}
+		if rt.access.kind == accessAdmin {
+			require.Contains(t, op.Description, "server administrator", "route %s", key)
+		}
+		if rt.access.kind != accessWorkspace {
+			require.NotRegexp(t, rolesSentence, op.Description, "route %s is not workspace-scoped", key)
+			continue
+		}
+		require.Contains(t, op.Responses, "404", "route %s is workspace-scoped: the operation documents 404", key)
+		m := rolesSentence.FindStringSubmatch(op.Description)
+		require.NotNil(t, m, "route %s: the description names no roles", key)
+		var want []string
+		for _, role := range domain.Roles() {
+			if role.Allows(rt.access.perm) {
+				want = append(want, string(role))
+			}
+		}
+		require.ElementsMatch(t, want, strings.Split(m[1], ", "), "route %s needs %s: roles allowed", key, rt.access.perm)
+	}
+}
+
+// TestOpenAPISecuritySchemes checks the document-wide authentication: the two schemes, the
+// default requirement, and the headers writes take.
+func TestOpenAPISecuritySchemes(t *testing.T) {
+	t.Parallel()
+	_, raw, doc := fetchOpenAPI(t)
+	require.Equal(t, []map[string][]string{{"bearerToken": {}}, {"sessionCookie": {}}}, doc.Security)
+
+	schemes := doc.Components["securitySchemes"]
+	require.JSONEq(t, `"http"`, jsonField(t, schemes["bearerToken"], "type"))
+	require.JSONEq(t, `"bearer"`, jsonField(t, schemes["bearerToken"], "scheme"))
+	require.Contains(t, jsonField(t, schemes["bearerToken"], "description"), "POST /api/auth/tokens")
+	require.JSONEq(t, `"apiKey"`, jsonField(t, schemes["sessionCookie"], "type"))
+	require.JSONEq(t, `"cookie"`, jsonField(t, schemes["sessionCookie"], "in"))
+	require.JSONEq(t, `"`+SessionCookie+`"`, jsonField(t, schemes["sessionCookie"], "name"))
+	require.Contains(t, doc.Info.Description, CSRFHeader)
+
+	require.False(t, strings.Contains(string(raw), "X-GoFlow-Actor"), "the actor header is gone: the signed-in user is the actor")
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			var headers []string
+			for _, p := range op.Parameters {
+				if p.In == "header" {
+					headers = append(headers, p.Name)
+				}
+			}
+			key := strings.ToUpper(method) + " " + path
+			if method == "get" {
+				require.Empty(t, headers, "%s", key)
+				continue
+			}
+			require.Contains(t, headers, ClientOpHeader, "%s", key)
+			if op.Security == nil {
+				require.Contains(t, headers, CSRFHeader, "%s may be cookie-authenticated", key)
+			} else {
+				require.NotContains(t, headers, CSRFHeader, "%s is public", key)
+			}
+		}
+	}
+}
+
+// jsonField returns the raw JSON of one field of a JSON object.
+func jsonField(t *testing.T, obj json.RawMessage, name string) string {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(obj, &fields))
+	require.Contains(t, fields, name)
+	return string(fields[name])
 }

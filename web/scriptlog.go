@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goflow-dev/goflow/domain"
 	"github.com/goflow-dev/goflow/projections"
 )
 
@@ -21,6 +22,8 @@ type scriptLogFilter struct {
 	appID, scriptID, author string
 	// from is inclusive, to exclusive; zero means unbounded.
 	from, to time.Time
+	// visible, when set, keeps only entries of apps it accepts (the caller's auditable apps).
+	visible func(appID string) (bool, error)
 }
 
 func parseScriptLogFilter(r *http.Request) (scriptLogFilter, error) {
@@ -72,7 +75,56 @@ func (f scriptLogFilter) match(d projections.Doc) (projections.ScriptChange, boo
 		(f.author == "" || c.Author == f.author) &&
 		(f.from.IsZero() || !c.Time.Before(f.from)) &&
 		(f.to.IsZero() || c.Time.Before(f.to))
+	if keep && f.visible != nil {
+		ok, err := f.visible(c.AppID)
+		if err != nil {
+			return c, false, err
+		}
+		keep = ok
+	}
 	return c, keep, nil
+}
+
+// auditScope limits a script log read to what the caller may audit: one app, checked here, or
+// without appId every app of the workspaces where the caller's role allows auditing.
+func (a *api) auditScope(r *http.Request, f *scriptLogFilter) error {
+	ctx := r.Context()
+	user := actorFrom(ctx)
+	if f.appID != "" {
+		ws, err := a.workspaceOfApp(ctx, f.appID)
+		if err != nil {
+			return err
+		}
+		role, err := a.roleIn(ctx, ws, user)
+		if err != nil {
+			return err
+		}
+		if !role.Allows(domain.PermAudit) {
+			return forbidden("Your role in this workspace (%s) does not allow reading the script change log.", role)
+		}
+		return nil
+	}
+	ms, err := projections.ReadMemberships(ctx, a.docs, user)
+	if err != nil {
+		return err
+	}
+	auditable := map[string]bool{}
+	for _, m := range ms {
+		auditable[m.WorkspaceID] = m.Role.Allows(domain.PermAudit)
+	}
+	apps := map[string]bool{}
+	f.visible = func(appID string) (bool, error) {
+		if ok, seen := apps[appID]; seen {
+			return ok, nil
+		}
+		ws, err := a.workspaceOfApp(ctx, appID)
+		if err != nil && !isNotFound(err) {
+			return false, err
+		}
+		apps[appID] = err == nil && auditable[ws]
+		return apps[appID], nil
+	}
+	return nil
 }
 
 // scriptChanges answers the log as a paginated JSON list, or, with format=jsonl or format=csv,
@@ -80,6 +132,9 @@ func (f scriptLogFilter) match(d projections.Doc) (projections.ScriptChange, boo
 func (a *api) scriptChanges(w http.ResponseWriter, r *http.Request) error {
 	f, err := parseScriptLogFilter(r)
 	if err != nil {
+		return err
+	}
+	if err := a.auditScope(r, &f); err != nil {
 		return err
 	}
 	switch format := r.URL.Query().Get("format"); format {

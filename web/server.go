@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/goflow-dev/goflow/domain"
+	"github.com/goflow-dev/goflow/domain/secretbox"
 	"github.com/goflow-dev/goflow/eventstore"
 	"github.com/goflow-dev/goflow/projections"
+	"github.com/goflow-dev/goflow/web/auth"
 )
 
 // Pinger is what the server needs of the event store to answer readiness probes.
@@ -56,6 +58,13 @@ type Config struct {
 	ProjectionWait time.Duration
 	// MaxBodyBytes caps request bodies (413 beyond it); default DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
+	// MaxHeaderBytes caps request headers; default 64 KiB.
+	MaxHeaderBytes int
+
+	// Auth configures accounts, sessions and login throttling.
+	Auth AuthConfig
+	// SecretBox seals data source secrets before they are stored. Required with Events.
+	SecretBox *secretbox.Box
 }
 
 // Server serves GoFlow's HTTP API.
@@ -90,8 +99,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("web: Config.MaxBodyBytes is negative (%d)", cfg.MaxBodyBytes)
 	}
 	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	cfg.MaxHeaderBytes = cmp.Or(cfg.MaxHeaderBytes, 64<<10)
 	if cfg.Events == nil {
 		cfg.Events, _ = cfg.Store.(eventstore.Store)
+	}
+	if cfg.Events != nil && cfg.Docs != nil && cfg.SecretBox == nil {
+		return nil, errors.New("web: Config.SecretBox is required: data source secrets are sealed with it")
+	}
+	cfg.Auth = cfg.Auth.withDefaults()
+	if cfg.Auth.SessionIdle < 0 || cfg.Auth.SessionMax < 0 || cfg.Auth.SessionMax > domain.MaxCredentialLifetime {
+		return nil, fmt.Errorf("web: session lifetimes must be positive and at most %s", domain.MaxCredentialLifetime)
 	}
 	if cfg.Catalog == nil {
 		cat, err := domain.DefaultCatalog()
@@ -110,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 		projectionWait: cfg.ProjectionWait,
 		log:            s.log,
 		pages:          newPageCache(64 << 20),
+		auth:           cfg.Auth,
+		limiter:        auth.NewLimiter(cfg.Auth.Limiter),
+		box:            cfg.SecretBox,
 	}
 	doc, err := openAPIDocument()
 	if err != nil {
@@ -120,7 +140,9 @@ func New(cfg Config) (*Server, error) {
 		RequestLogging(s.log, probePaths...),
 		Recovery(s.log),
 		RequestID(),
+		SecurityHeaders(),
 		LimitBody(cfg.MaxBodyBytes),
+		s.api.authenticate,
 	)
 	return s, nil
 }
@@ -145,6 +167,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
