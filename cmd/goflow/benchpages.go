@@ -18,11 +18,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/goflow-dev/goflow/domain/secretbox"
 	"github.com/goflow-dev/goflow/eventstore"
 	"github.com/goflow-dev/goflow/eventstore/postgres"
 	"github.com/goflow-dev/goflow/projections"
 	"github.com/goflow-dev/goflow/projections/pgdocs"
 	"github.com/goflow-dev/goflow/web"
+	"github.com/goflow-dev/goflow/web/auth"
 )
 
 // benchPagesSchema isolates the benchmark's tables from a real store on the same database.
@@ -172,7 +174,10 @@ type pageBench struct {
 	runner *projections.Runner
 	base   string
 	client *http.Client
-	stop   func()
+	token  string // the API token of benchUser
+	// workspace holds the benchmark's apps.
+	workspace string
+	stop      func()
 }
 
 func newPageBench(ctx context.Context, url string) (b *pageBench, err error) {
@@ -210,7 +215,20 @@ func newPageBench(ctx context.Context, url string) (b *pageBench, err error) {
 	if b.runner, err = projections.NewRunner(projections.RunnerConfig{Log: b.store, Docs: b.docs, Projections: projections.All(), Logger: quiet}); err != nil {
 		return b, err
 	}
-	srv, err := web.New(web.Config{Logger: quiet, Store: b.store, Docs: b.docs, Projections: b.runner})
+	// The schema is dropped afterwards, and with it everything sealed: a throwaway key will do.
+	key, err := secretbox.GenerateKey()
+	if err != nil {
+		return b, err
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
+		return b, err
+	}
+	password := auth.NewSecret()
+	if err = web.CreateUser(ctx, b.store, auth.Params{}, "bench", web.UserSpec{Username: benchUser, Password: password, Admin: true}); err != nil {
+		return b, fmt.Errorf("bench pages: create user: %w", err)
+	}
+	srv, err := web.New(web.Config{Logger: quiet, Store: b.store, Docs: b.docs, Projections: b.runner, SecretBox: box})
 	if err != nil {
 		return b, err
 	}
@@ -228,7 +246,67 @@ func newPageBench(ctx context.Context, url string) (b *pageBench, err error) {
 		<-served
 		<-ran
 	}
+	if b.token, err = b.signIn(ctx, password); err != nil {
+		return b, err
+	}
 	return b, nil
+}
+
+// benchUser is the administrator the benchmark creates in its schema and calls the API as.
+const benchUser = "bench"
+
+// signIn logs in as benchUser and mints an API token, which every later request sends: bearer
+// tokens need no CSRF header, unlike the session cookie.
+func (b *pageBench) signIn(ctx context.Context, password string) (string, error) {
+	send := func(path string, body any, prepare func(*http.Request)) (*http.Response, []byte, error) {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+path, bytes.NewReader(data))
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		prepare(req)
+		resp, err := b.client.Do(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer resp.Body.Close()
+		data, err = io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode >= 300 {
+			err = fmt.Errorf("POST %s: %s: %s", path, resp.Status, data)
+		}
+		return resp, data, err
+	}
+	resp, data, err := send("/api/auth/login", map[string]string{"username": benchUser, "password": password}, func(*http.Request) {})
+	if err != nil {
+		return "", fmt.Errorf("bench pages: sign in: %w", err)
+	}
+	var session struct {
+		CSRFToken string `json:"csrfToken"`
+	}
+	if err := json.Unmarshal(data, &session); err != nil {
+		return "", fmt.Errorf("bench pages: sign in: %w", err)
+	}
+	cookies := resp.Cookies()
+	_, data, err = send("/api/auth/tokens", map[string]any{"name": "bench pages", "expiresInDays": 1}, func(req *http.Request) {
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		req.Header.Set(web.CSRFHeader, session.CSRFToken)
+	})
+	if err != nil {
+		return "", fmt.Errorf("bench pages: create token: %w", err)
+	}
+	var token struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(data, &token); err != nil || token.Token == "" {
+		return "", fmt.Errorf("bench pages: create token: no token in %s", data)
+	}
+	return token.Token, nil
 }
 
 func (b *pageBench) close() {
@@ -262,7 +340,7 @@ func (b *pageBench) call(ctx context.Context, method, path string, body, out any
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(web.ActorHeader, "bench")
+	req.Header.Set("Authorization", "Bearer "+b.token)
 	resp, err := b.client.Do(req)
 	if err != nil {
 		return err
@@ -281,14 +359,24 @@ func (b *pageBench) call(ctx context.Context, method, path string, body, out any
 	return nil
 }
 
-// buildPage creates an app and a page through the API, inserts nodes, then edits props until the
-// page's stream has the requested number of events. It returns the page id.
+// buildPage creates an app (in the benchmark's workspace, made on the first call) and a page
+// through the API, inserts nodes, then edits props until the page's stream has the requested
+// number of events. It returns the page id.
 func (b *pageBench) buildPage(ctx context.Context, rng *rand.Rand, nodes, events int) (string, error) {
 	var app, page struct {
 		ID      string `json:"id"`
 		Version int64  `json:"version"`
 	}
-	if err := b.call(ctx, http.MethodPost, "/api/apps", map[string]any{"name": "Bench"}, &app); err != nil {
+	if b.workspace == "" {
+		var ws struct {
+			ID string `json:"id"`
+		}
+		if err := b.call(ctx, http.MethodPost, "/api/workspaces", map[string]any{"name": "Bench"}, &ws); err != nil {
+			return "", err
+		}
+		b.workspace = ws.ID
+	}
+	if err := b.call(ctx, http.MethodPost, "/api/workspaces/"+b.workspace+"/apps", map[string]any{"name": "Bench"}, &app); err != nil {
 		return "", err
 	}
 	if err := b.call(ctx, http.MethodPost, "/api/apps/"+app.ID+"/pages", map[string]any{"name": "Big page"}, &page); err != nil {
@@ -336,6 +424,7 @@ func (b *pageBench) measure(ctx context.Context, requests int, path string, raw 
 		if err != nil {
 			return err
 		}
+		req.Header.Set("Authorization", "Bearer "+b.token)
 		resp, err := b.client.Do(req)
 		if err != nil {
 			return err

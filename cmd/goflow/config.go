@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/goflow-dev/goflow/web"
 )
 
 // envBindings maps flag names to the environment variables that set them.
@@ -44,6 +47,13 @@ const (
 	envNoMigrate   = "GOFLOW_NO_MIGRATE"
 	envLogLevel    = "GOFLOW_LOG_LEVEL"
 	envLogFormat   = "GOFLOW_LOG_FORMAT"
+
+	envSecretKey      = "GOFLOW_SECRET_KEY"
+	envSecretKeyFile  = "GOFLOW_SECRET_KEY_FILE"
+	envInsecureDevKey = "GOFLOW_INSECURE_DEV_KEY"
+	envSecureCookies  = "GOFLOW_SECURE_COOKIES"
+	envSessionIdle    = "GOFLOW_SESSION_IDLE"
+	envSessionMax     = "GOFLOW_SESSION_MAX"
 )
 
 // storeFlags select the event store backend (see openStore).
@@ -74,6 +84,9 @@ func (f *logFlags) register(fs *flag.FlagSet, env envBindings) {
 	env["log-format"] = envLogFormat
 }
 
+// json reports whether the logs are JSON records.
+func (f *logFlags) json() bool { return strings.EqualFold(f.format, "json") }
+
 // logger builds the slog logger the flags describe, writing to w.
 func (f *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
@@ -89,4 +102,32 @@ func (f *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	default:
 		return nil, usageError("log format %q (--log-format, %s): want text or json", f.format, envLogFormat)
 	}
+}
+
+// sessionFlags configure sign-in sessions (web.AuthConfig).
+type sessionFlags struct {
+	secureCookies bool
+	idle, max     time.Duration
+}
+
+func (f *sessionFlags) register(fs *flag.FlagSet, env envBindings) {
+	fs.BoolVar(&f.secureCookies, "secure-cookies", false,
+		withEnv("mark the session cookie Secure even on plain HTTP (set it behind a TLS-terminating proxy)", envSecureCookies))
+	fs.DurationVar(&f.idle, "session-idle", 12*time.Hour, withEnv("end a session unused for this long", envSessionIdle))
+	fs.DurationVar(&f.max, "session-max", 7*24*time.Hour, withEnv("end every session this long after sign-in", envSessionMax))
+	env["secure-cookies"] = envSecureCookies
+	env["session-idle"] = envSessionIdle
+	env["session-max"] = envSessionMax
+}
+
+func (f *sessionFlags) validate() error {
+	if f.idle <= 0 || f.max <= 0 {
+		return usageError("--session-idle (%s) and --session-max (%s) must be positive", f.idle, f.max)
+	}
+	return nil
+}
+
+// authConfig returns the web server's account settings; setupToken may be "".
+func (f *sessionFlags) authConfig(setupToken string) web.AuthConfig {
+	return web.AuthConfig{SetupToken: setupToken, SessionIdle: f.idle, SessionMax: f.max, SecureCookies: f.secureCookies}
 }

@@ -5,6 +5,7 @@
 //	goflow migrate status   list migrations and whether each is applied
 //	goflow projections rebuild [name]   rebuild projections from the start of the log
 //	goflow projections status           show the projections' checkpoints
+//	goflow user create      create an account (the first administrator, say)
 //	goflow version          print the version
 //	goflow bench append     benchmark the Postgres store against a raw baseline
 //
@@ -25,7 +26,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	switch {
 	case err == nil:
@@ -45,16 +46,18 @@ func usageError(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
 }
 
-// app is one invocation: where output goes and how the environment is read.
+// app is one invocation: where input comes from, where output goes and how the environment is
+// read.
 type app struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
 
 // run is the whole command behind main, testable in process: it returns when the command is done
 // or, for serve, when ctx ends and shutdown is complete.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return app{stdout: stdout, stderr: stderr, getenv: os.Getenv}.run(ctx, args)
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}.run(ctx, args)
 }
 
 const usage = `GoFlow: event-sourced low-code AI app builder.
@@ -67,8 +70,12 @@ Usage:
                                   rebuild a projection (all when no name) from the start of the log
   goflow projections status [flags]
                                   show each projection's checkpoint and event count
+  goflow user create --username NAME [--admin] [flags]
+                                  create an account (prints a generated password
+                                  unless --password-stdin)
   goflow version                  print the version
   goflow bench append [flags]     benchmark the Postgres event store against raw inserts
+  goflow bench pages [flags]      benchmark page reads and projection rebuilds on Postgres
 
 Run "goflow <command> -h" for a command's flags.
 `
@@ -85,6 +92,8 @@ func (a app) run(ctx context.Context, args []string) error {
 		return a.migrate(ctx, rest)
 	case "projections":
 		return a.projectionsCmd(ctx, rest)
+	case "user":
+		return a.userCmd(ctx, rest)
 	case "version":
 		return a.version(rest)
 	case "bench":

@@ -66,16 +66,16 @@ func (b *syncBuffer) waitForJSONLog(t *testing.T, msg string) map[string]any {
 	}
 }
 
-// testApp is an app with its own output buffers and environment.
+// testApp is an app with its own output buffers and environment, and nothing on standard input.
 func testApp(env map[string]string) (app, *syncBuffer, *syncBuffer) {
 	stdout, stderr := newSyncBuffer(), newSyncBuffer()
-	return app{stdout: stdout, stderr: stderr, getenv: func(k string) string { return env[k] }}, stdout, stderr
+	return app{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(k string) string { return env[k] }}, stdout, stderr
 }
 
 func TestVersion(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"version"}, &stdout, &stderr))
+	require.NoError(t, run(context.Background(), []string{"version"}, strings.NewReader(""), &stdout, &stderr))
 	require.True(t, strings.HasPrefix(stdout.String(), "goflow dev ("), stdout.String())
 }
 
@@ -98,6 +98,12 @@ func TestUsageErrors(t *testing.T) {
 		{"projections", "rebuild", "--data-dir", "x", "pages", "scripts"},
 		{"projections", "status", "pages"},
 		{"projections", "status", "--force"},
+		{"user"},
+		{"user", "delete"},
+		{"user", "create"},
+		{"user", "create", "--username", "ada", "extra"},
+		{"serve", "--session-idle", "0s"},
+		{"serve", "--session-max", "soon"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
@@ -111,7 +117,8 @@ func TestUsageErrors(t *testing.T) {
 func TestHelpSucceeds(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"help"}, {"-h"}, {"serve", "-h"}, {"migrate", "status", "-h"}, {"migrate", "-h"},
-		{"projections", "-h"}, {"projections", "rebuild", "-h"}, {"projections", "status", "-h"}} {
+		{"projections", "-h"}, {"projections", "rebuild", "-h"}, {"projections", "status", "-h"},
+		{"user", "-h"}, {"user", "create", "-h"}, {"bench", "pages", "-h"}} {
 		a, stdout, stderr := testApp(nil)
 		require.NoError(t, a.run(context.Background(), args), "%q", args)
 		require.Contains(t, stdout.String()+stderr.String(), "Usage", "%q", args)
@@ -166,11 +173,12 @@ func storeCases(t *testing.T) map[string]func(t *testing.T) (args []string, env 
 			dir := t.TempDir()
 			return nil, map[string]string{"GOFLOW_DATA_DIR": dir}, "sqlite " + filepath.Join(dir, "goflow.db")
 		},
+		// Postgres servers need a secret key (see TestSecretKeyResolution); migrate ignores it.
 		"postgres": func(t *testing.T) ([]string, map[string]string, string) {
-			return []string{"--database-url", pgtest.URL(t)}, nil, "postgres "
+			return []string{"--database-url", pgtest.URL(t)}, map[string]string{envSecretKey: testKey(t)}, "postgres "
 		},
 		"postgres via env": func(t *testing.T) ([]string, map[string]string, string) {
-			return nil, map[string]string{"GOFLOW_DATABASE_URL": pgtest.URL(t)}, "postgres "
+			return nil, map[string]string{"GOFLOW_DATABASE_URL": pgtest.URL(t), envSecretKey: testKey(t)}, "postgres "
 		},
 	}
 }
@@ -284,7 +292,7 @@ func TestServeFailsOnABusyAddress(t *testing.T) {
 
 func TestServeRejectsAnUnreachablePostgres(t *testing.T) {
 	t.Parallel()
-	a, _, _ := testApp(nil)
+	a, _, _ := testApp(map[string]string{envSecretKey: testKey(t)})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Port 1 on loopback refuses connections at once.

@@ -82,11 +82,12 @@ func (a app) migrate(ctx context.Context, args []string) (err error) {
 }
 
 // migrateOnStart applies pending migrations for serve, or with --no-migrate only warns about them.
-func migrateOnStart(ctx context.Context, st store, skip bool, log *slog.Logger) error {
+// It returns how many migrations are still pending.
+func migrateOnStart(ctx context.Context, st store, skip bool, log *slog.Logger) (int, error) {
 	if skip {
 		list, err := st.MigrationStatus(ctx)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		pending := 0
 		for _, m := range list {
@@ -97,12 +98,12 @@ func migrateOnStart(ctx context.Context, st store, skip bool, log *slog.Logger) 
 		if pending > 0 {
 			log.Warn("migrations pending and --no-migrate is set; run goflow migrate up", "pending", pending)
 		}
-		return nil
+		return pending, nil
 	}
 	n, err := st.Migrate(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	log.Info("migrations applied", "count", n)
-	return nil
+	return 0, nil
 }

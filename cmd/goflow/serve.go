@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 
 	"github.com/goflow-dev/goflow/projections"
 	"github.com/goflow-dev/goflow/web"
@@ -21,15 +22,20 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 		noMigrate bool
 		sf        storeFlags
 		lf        logFlags
+		kf        secretKeyFlags
+		sess      sessionFlags
 	)
 	fs.StringVar(&addr, "addr", ":8080", withEnv("HTTP listen address", envAddr))
 	env["addr"] = envAddr
 	fs.BoolVar(&noMigrate, "no-migrate", false, withEnv("do not apply pending migrations on start", envNoMigrate))
 	env["no-migrate"] = envNoMigrate
 	sf.register(fs, env)
+	kf.register(fs, env)
+	sess.register(fs, env)
 	lf.register(fs, env)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: goflow serve [flags]\n\nRun the HTTP server.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: goflow serve [flags]\n\nRun the HTTP server. On the first start of an empty store it prints a\n"+
+			"one-time setup token for creating the first administrator.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := a.parse(fs, env, args); err != nil {
@@ -39,8 +45,15 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := sess.validate(); err != nil {
+		return err
+	}
 
 	log.Info("goflow starting", "version", version)
+	box, err := kf.box(sf, log)
+	if err != nil {
+		return err
+	}
 	st, desc, err := openStore(ctx, sf, log)
 	if err != nil {
 		return err
@@ -56,8 +69,17 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 		}
 	}()
 
-	if err := migrateOnStart(ctx, st, noMigrate, log); err != nil {
+	pending, err := migrateOnStart(ctx, st, noMigrate, log)
+	if err != nil {
 		return err
+	}
+	var setupToken string
+	if pending == 0 {
+		if setupToken, err = newSetupToken(ctx, st); err != nil {
+			return err
+		}
+	} else {
+		log.Warn("not checking for accounts while migrations are pending; setup is disabled")
 	}
 
 	docs, closeDocs, err := openDocs(ctx, sf, st)
@@ -89,9 +111,21 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 		log.Info("projections stopped")
 	}()
 
-	srv, err := web.New(web.Config{Addr: addr, Logger: log, Store: st, Docs: docs, Projections: runner})
+	srv, err := web.New(web.Config{
+		Addr: addr, Logger: log, Store: st, Docs: docs, Projections: runner,
+		Auth: sess.authConfig(setupToken), SecretBox: box,
+	})
 	if err != nil {
 		return err
 	}
-	return srv.ListenAndServe(ctx)
+	// Listen here rather than in ListenAndServe: the setup notice names the real port.
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if setupToken != "" {
+		printSetupNotice(a.stderr, log, lf.json(), setupToken, ln.Addr())
+	}
+	return srv.Serve(ctx, ln)
 }
