@@ -1,19 +1,32 @@
-# GoFlow developer tasks. Only Go is needed: Postgres tests start a throwaway cluster when the
-# Postgres server binaries are installed and GOFLOW_TEST_DATABASE_URL is unset, and skip otherwise
-# (fail in CI: CI=1 or GOFLOW_REQUIRE_POSTGRES=1).
+# GoFlow developer tasks. Only Go is needed: Postgres tests start a throwaway cluster when
+# GOFLOW_TEST_DATABASE_URL is unset, from the Postgres server binaries, which `make test` installs
+# (Debian's postgresql package) when they are missing. Where it cannot, those tests skip, except in
+# CI (CI=1 or GOFLOW_REQUIRE_POSTGRES=1), where they fail.
 
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test build
+.PHONY: run test build test-deps
 
 ## run: run GoFlow on the embedded SQLite store (./data) at http://localhost:8080
 run:
 	$(GO) run ./cmd/goflow serve
 
 ## test: vet and run every test
-test:
+test: test-deps
 	$(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
+
+## test-deps: install what the tests need and Go does not fetch (the Postgres server binaries)
+test-deps:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+			echo "installing the Postgres server binaries (apt-get install postgresql)" >&2; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "Postgres server binaries not found and no apt-get: the Postgres tests will skip (install postgresql)" >&2; \
+		fi; \
+	fi
 
 ## build: build bin/goflow with the version stamped in
 build:
