@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -75,6 +76,13 @@ type ChangeScriptText struct {
 	Text string `json:"text"`
 }
 
+// EditScriptText applies character-level edits (byte offsets into the current text, in
+// ApplyTextEdits form) and records exactly those edits: the co-editing socket's form, which keeps
+// each person's change as they typed it rather than as a diff of the two texts.
+type EditScriptText struct {
+	Edits []TextEdit `json:"edits"`
+}
+
 type RenameScript struct {
 	Name string `json:"name"`
 }
@@ -90,6 +98,7 @@ type RestoreScript struct {
 
 func (CreateScript) scriptCommand()     {}
 func (ChangeScriptText) scriptCommand() {}
+func (EditScriptText) scriptCommand()   {}
 func (RenameScript) scriptCommand()     {}
 func (DeleteScript) scriptCommand()     {}
 func (RestoreScript) scriptCommand()    {}
@@ -266,6 +275,22 @@ func (s *Script) Decide(c ScriptCommand, env Env) ([]Event, error) {
 			return nil, invalid("no_change", "/text", "the text is unchanged")
 		}
 		return []Event{&ScriptTextChanged{Edits: TextEditsBetween(s.Text, c.Text), Length: len(c.Text), Hash: TextHash(c.Text)}}, nil
+	case EditScriptText:
+		if s.ReplayError != "" {
+			return nil, conflict("replay_failed", "", "the script's history does not replay (%s); restore a version first", s.ReplayError)
+		}
+		text, err := ApplyTextEdits(s.Text, c.Edits)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkScriptText("/text", text); err != nil {
+			return nil, err
+		}
+		if text == s.Text {
+			return nil, nil // edits that cancel out change nothing
+		}
+		edits := slices.Clone(c.Edits)
+		return []Event{&ScriptTextChanged{Edits: edits, Length: len(text), Hash: TextHash(text)}}, nil
 	case RenameScript:
 		name, err := checkName("/name", c.Name)
 		if err != nil {

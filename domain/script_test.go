@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -234,4 +235,45 @@ func TestScriptCreatedUpcastFromV1(t *testing.T) {
 	}
 	_, err = domain.Decode("script.created", 3, json.RawMessage(`{}`))
 	require.Error(t, err, "a payload newer than the build is refused")
+}
+
+func TestEditScriptText(t *testing.T) {
+	env := domain.Env{Now: time.Unix(0, 0), Actor: "a", NewID: func() string { return "x" }}
+	s := &domain.Script{}
+	evs, err := s.Decide(domain.CreateScript{ScriptID: "s1", AppID: "a1", Name: "h", Kind: domain.ScriptEventHandler, Text: "héllo wörld"}, env)
+	require.NoError(t, err)
+	s.Apply(evs[0])
+	tests := []struct {
+		name  string
+		edits []domain.TextEdit
+		want  string
+		code  string
+	}{
+		{"insert and delete", []domain.TextEdit{{Pos: 0, Insert: "¡"}, {Pos: 7, Delete: 6, Insert: "there"}}, "¡héllo there", ""},
+		{"splits a character", []domain.TextEdit{{Pos: 2, Delete: 1}}, "", "invalid_edit"},
+		{"out of range", []domain.TextEdit{{Pos: 99}}, "", "invalid_edit"},
+		{"cancels out", []domain.TextEdit{{Pos: 0, Delete: 1, Insert: "h"}}, "héllo wörld", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := *s
+			evs, err := st.Decide(domain.EditScriptText{Edits: tt.edits}, env)
+			if tt.code != "" {
+				var de *domain.Error
+				require.ErrorAs(t, err, &de)
+				require.Equal(t, tt.code, de.Code)
+				return
+			}
+			require.NoError(t, err)
+			for _, e := range evs {
+				st.Apply(e)
+			}
+			require.Equal(t, tt.want, st.Text)
+			if tt.want == s.Text {
+				require.Empty(t, evs)
+			} else {
+				require.Equal(t, tt.edits, evs[0].(*domain.ScriptTextChanged).Edits, "the edits are recorded as given")
+			}
+		})
+	}
 }

@@ -175,6 +175,10 @@ type Store interface {
 	Subscribe(ctx context.Context, params SubscribeParams, handle Handler) error
 	// StreamVersion is the stream's current version, 0 if it has no events.
 	StreamVersion(ctx context.Context, streamID string) (int64, error)
+	// Head returns the cursor of the last event readable in the global log (0 for an empty log):
+	// reading or subscribing after it yields only events committed later. A consumer that cares
+	// only about what happens from now on (the co-editing fan-out) starts there.
+	Head(ctx context.Context) (int64, error)
 	// SnapshotSave stores a snapshot (replacing one at the same version).
 	SnapshotSave(ctx context.Context, snap Snapshot) error
 	// SnapshotLoad returns the latest snapshot at or below maxVersion (0: any), or ErrNotFound.

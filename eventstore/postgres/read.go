@@ -92,6 +92,25 @@ func (s *Store) readByIDs(ctx context.Context, ids []uuid.UUID) ([]eventstore.En
 	return scanEnvelopes(rows, len(ids))
 }
 
+// Head returns the cursor of the last event of the readable log; see eventstore.Store. It uses the
+// same bound as ReadAll, so no event it could later return orders before the cursor.
+func (s *Store) Head(ctx context.Context) (int64, error) {
+	if err := s.open(); err != nil {
+		return 0, err
+	}
+	var pos int64
+	err := s.pool.QueryRow(ctx, `SELECT global_position FROM events
+		WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY transaction_id DESC, global_position DESC LIMIT 1`).Scan(&pos)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("head of the global log: %w", err)
+	}
+	return pos, nil
+}
+
 // StreamVersion returns the stream's current version; see eventstore.Store.
 func (s *Store) StreamVersion(ctx context.Context, streamID string) (int64, error) {
 	if err := s.open(); err != nil {

@@ -96,6 +96,19 @@ func (s *Store) ReadAll(ctx context.Context, params eventstore.ReadAllParams) ([
 	return envs, nil
 }
 
+// Head returns the cursor of the last event of the log; see eventstore.Store.
+func (s *Store) Head(ctx context.Context) (int64, error) {
+	if err := s.enter(); err != nil {
+		return 0, fmt.Errorf("head: %w", err)
+	}
+	defer s.inflight.Done()
+	var pos int64
+	if err := s.reader.QueryRowContext(ctx, "SELECT coalesce(max(global_position), 0) FROM events").Scan(&pos); err != nil {
+		return 0, fmt.Errorf("head: %w", err)
+	}
+	return pos, nil
+}
+
 // StreamVersion returns a stream's current version, 0 if it has no events.
 func (s *Store) StreamVersion(ctx context.Context, streamID string) (int64, error) {
 	if err := s.enter(); err != nil {

@@ -187,3 +187,31 @@ func testTopicFilter(t *testing.T, f *fixture) {
 	require.Contains(t, ids(sub.received()), live.ID)
 	require.LessOrEqual(t, sub.largestBatch(), 2)
 }
+
+// [ES11] Head is a cursor after everything readable: 0 on an empty log, the last event of the log
+// after appends, and reading after it yields exactly the events committed later.
+func testHead(t *testing.T, f *fixture) {
+	head, err := f.store.Head(f.ctx)
+	require.NoError(t, err)
+	require.Zero(t, head, "an empty log's head")
+
+	for i := range 5 {
+		f.append(fmt.Sprintf("head-%d", i%2), eventstore.Any(), batch(fmt.Sprintf("h%d", i), 2)...)
+	}
+	marker := f.sync()
+	head, err = f.store.Head(f.ctx)
+	require.NoError(t, err)
+	rest, err := f.store.ReadAll(f.ctx, eventstore.ReadAllParams{After: head, Limit: 1000})
+	require.NoError(t, err)
+	require.Empty(t, withoutSync(rest), "nothing but sync markers after the head")
+	all, err := f.store.ReadAll(f.ctx, eventstore.ReadAllParams{Limit: 10000})
+	require.NoError(t, err)
+	require.Equal(t, all[len(all)-1].GlobalPosition, head, "the head is the log's last event")
+	require.NotZero(t, marker.GlobalPosition)
+
+	later := f.append("head-later", eventstore.NoStream(), batch("later", 3)...)
+	f.sync()
+	after, err := f.store.ReadAll(f.ctx, eventstore.ReadAllParams{After: head, Limit: 1000})
+	require.NoError(t, err)
+	requireEnvelopesEqual(t, later.Events, withoutSync(after), "events after the head")
+}

@@ -117,6 +117,7 @@ func rules() []rule {
 		{name: "ES11_ReadStreamPaging", run: testReadStreamPaging},
 		{name: "ES11_ReadAllPaging", run: testReadAllPaging},
 		{name: "ES11_TopicFilter", run: testTopicFilter},
+		{name: "ES11_Head", run: testHead},
 		{name: "ES12_SubscribeCancel", run: testSubscribeCancel},
 		{name: "ES12_SubscribeHandlerError", run: testSubscribeHandlerError},
 		{name: "ES13_Close", run: testClose},
