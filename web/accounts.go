@@ -151,7 +151,7 @@ func (a *api) createUserStream(r *http.Request, spec UserSpec) (committed[*domai
 		decide: func(u *domain.User, _ domain.Env) ([]domain.Event, error) { return evolve(u, events), nil },
 	})
 	var ae *apiError
-	if errors.As(err, &ae) && ae.code == "version_conflict" {
+	if errors.Is(err, eventstore.ErrWrongExpectedVersion) || errors.As(err, &ae) && ae.code == "version_conflict" {
 		return res, newAPIError(http.StatusConflict, "username_taken", "/username", "The username %q is taken.", spec.Username)
 	}
 	return res, err
@@ -198,13 +198,14 @@ func (a *api) setup(w http.ResponseWriter, r *http.Request) error {
 	return a.startSession(w, r, username, http.StatusCreated)
 }
 
-// anyUser reports whether any account exists.
+// anyUser reports whether any account exists. It asks the event log, not a projection that may
+// lag, so that no second setup slips in after the first.
 func (a *api) anyUser(ctx context.Context) (bool, error) {
-	docs, _, err := a.docs.List(ctx, projections.Users, projections.ListParams{Limit: 1})
+	evs, err := a.store.ReadAll(ctx, eventstore.ReadAllParams{Topic: domain.CategoryUser, Limit: 1})
 	if err != nil {
 		return false, err
 	}
-	return len(docs) > 0, nil
+	return len(evs) > 0, nil
 }
 
 type loginRequest struct {
@@ -255,7 +256,9 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) error {
 		a.recordUserEvent(r, username, domain.RecordLoginFailure{Address: addr, Reason: reason})
 		return refused
 	}
-	a.limiter.Succeed(keys...)
+	// Only the account's count: clearing the address's would let someone with one valid account
+	// reset their throttle between guesses at others.
+	a.limiter.Succeed("user:" + username)
 	a.endPresentedSession(r)
 	return a.startSession(w, withActor(r, username), username, http.StatusOK)
 }
@@ -395,12 +398,17 @@ func (a *api) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if match, err := auth.VerifyPassword(u.state.PasswordHash, req.CurrentPassword); err != nil {
-		return err
-	} else if !match || len(req.CurrentPassword) > maxPasswordBytes {
+	match := false
+	if len(req.CurrentPassword) <= maxPasswordBytes { // bound the hashing work, as login does
+		if match, err = auth.VerifyPassword(u.state.PasswordHash, req.CurrentPassword); err != nil {
+			return err
+		}
+	}
+	if !match {
 		a.limiter.Fail(keys...)
 		return badRequest("wrong_password", "/currentPassword", "The current password is wrong.")
 	}
+	a.limiter.Succeed("user:" + p.userID)
 	if err := auth.CheckPasswordPolicy(req.NewPassword); err != nil {
 		return badRequest("weak_password", "/newPassword", "%s", err.Error())
 	}
