@@ -135,6 +135,13 @@ func newAPI(t *testing.T, backend string, cfg web.Config) apiBundle {
 	s, err := web.New(cfg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(s.Handler())
+	rtCtx, stopRealtime := context.WithCancel(context.Background())
+	rtDone := make(chan error, 1)
+	go func() { rtDone <- s.RunRealtime(rtCtx) }()
+	t.Cleanup(func() {
+		stopRealtime()
+		require.NoError(t, <-rtDone)
+	})
 	t.Cleanup(srv.Close)
 
 	ids := &identities{tokens: map[string]string{}}

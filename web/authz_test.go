@@ -36,6 +36,7 @@ var expectedAccess = map[string]access{
 	"GET /readyz":           everyone,
 	"GET /api/openapi.json": everyone,
 	"GET /api/components":   anyUser,
+	"GET /api/realtime":     anyUser, // per-message checks: realtime_test.go
 
 	"POST /api/auth/setup":                                  everyone,
 	"POST /api/auth/login":                                  everyone,

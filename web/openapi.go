@@ -102,6 +102,14 @@ func operations() []operation {
 		{method: "GET", path: "/api/components", id: "listComponents", tag: "components",
 			summary: "Component manifests and quick actions (the editor's palette)",
 			access:  anyUser, status: 200, resp: "Components"},
+		{method: "GET", path: "/api/realtime", id: "openRealtime", tag: "realtime",
+			summary: "Open the co-editing WebSocket",
+			description: "Upgrades to a WebSocket speaking GoFlow's co-editing protocol (docs/protocol.md): " +
+				"subscribe to pages and scripts, submit ops, receive every committed change and others' " +
+				"presence. Each message is checked against the document's workspace role: viewers and " +
+				"auditors may watch, owners and editors may edit. Browsers may connect from the server's own " +
+				"origin only (403 otherwise); a request that is not a WebSocket upgrade is answered 426.",
+			access: anyUser, status: 101, problems: []int{426}},
 
 		{method: "POST", path: "/api/auth/setup", id: "setup", tag: "auth",
 			summary: "Create the first administrator and sign them in",

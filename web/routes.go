@@ -44,6 +44,9 @@ func (s *Server) routeTable() []route {
 		{"GET", "/readyz", public(), http.HandlerFunc(health.readyz)},
 		{"GET", "/api/openapi.json", public(), http.HandlerFunc(s.serveOpenAPI)},
 		{"GET", "/api/components", signedIn(), a.handle(a.listComponents)},
+		// Co-editing: each message is checked against the document's workspace role
+		// (realtimeAccess), so the route itself only needs a signed-in user.
+		{"GET", RealtimePath, signedIn(), http.HandlerFunc(s.serveRealtime)},
 
 		{"POST", "/api/auth/setup", public(), a.handle(a.setup)},
 		{"POST", "/api/auth/login", public(), a.handle(a.login)},

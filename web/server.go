@@ -15,6 +15,7 @@ import (
 	"github.com/goflow-dev/goflow/domain/secretbox"
 	"github.com/goflow-dev/goflow/eventstore"
 	"github.com/goflow-dev/goflow/projections"
+	"github.com/goflow-dev/goflow/realtime"
 	"github.com/goflow-dev/goflow/web/auth"
 )
 
@@ -65,15 +66,20 @@ type Config struct {
 	Auth AuthConfig
 	// SecretBox seals data source secrets before they are stored. Required with Events.
 	SecretBox *secretbox.Box
+	// AllowedOrigins are other origins (host patterns, e.g. "editor.example.com") whose pages may
+	// open the co-editing WebSocket; the server's own origin always may.
+	AllowedOrigins []string
 }
 
 // Server serves GoFlow's HTTP API.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	api     *api
-	openapi []byte
-	handler http.Handler
+	cfg      Config
+	log      *slog.Logger
+	api      *api
+	engine   *realtime.Engine
+	realtime *realtime.Server
+	openapi  []byte
+	handler  http.Handler
 }
 
 // New validates cfg, fills in defaults and builds the server's handler.
@@ -131,6 +137,9 @@ func New(cfg Config) (*Server, error) {
 		limiter:        auth.NewLimiter(cfg.Auth.Limiter),
 		box:            cfg.SecretBox,
 	}
+	if err := s.newRealtime(); err != nil {
+		return nil, fmt.Errorf("web: realtime: %w", err)
+	}
 	doc, err := openAPIDocument()
 	if err != nil {
 		return nil, fmt.Errorf("web: openapi document: %w", err)
@@ -175,6 +184,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	rtCtx, stopRealtime := context.WithCancel(context.WithoutCancel(ctx))
+	rtDone := make(chan struct{})
+	go func() {
+		defer close(rtDone)
+		if err := s.RunRealtime(rtCtx); err != nil {
+			s.log.Error("co-editing fan-out stopped", "err", err)
+		}
+	}()
+	defer func() {
+		stopRealtime()
+		<-rtDone
+	}()
 
 	select {
 	case err := <-served: // failed before any shutdown was asked for
@@ -183,6 +204,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	s.log.Info("http server shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	if s.realtime != nil {
+		s.realtime.Shutdown() // hijacked WebSocket connections are not part of hs.Shutdown
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {

@@ -1,0 +1,342 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goflow-dev/goflow/realtime"
+)
+
+// These tests speak the co-editing protocol (docs/protocol.md) over real WebSocket connections
+// to the real server, on both stores; rule ids in the comments are the document's.
+
+// wsClient is a raw protocol client: it sends JSON messages and reads them one by one.
+type wsClient struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+// dialWS opens the co-editing socket as c's user (authenticated by its API token).
+func dialWS(t *testing.T, c *client) (*wsClient, *http.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h := http.Header{}
+	if c.actor != "" {
+		h.Set("Authorization", "Bearer "+c.with(t).token())
+	}
+	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.base, "http")+"/api/realtime", &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		return nil, resp, err
+	}
+	ws.SetReadLimit(8 << 20)
+	t.Cleanup(func() { _ = ws.CloseNow() })
+	return &wsClient{t: t, ws: ws}, resp, nil
+}
+
+// connect dials and says hello with clientID.
+func connect(t *testing.T, c *client, clientID string) *wsClient {
+	t.Helper()
+	w, _, err := dialWS(t, c)
+	require.NoError(t, err)
+	w.send(map[string]any{"type": "hello", "protocol": realtime.ProtocolVersion, "clientId": clientID})
+	welcome := w.expect("welcome")
+	require.Equal(t, c.actor, welcome["user"])
+	return w
+}
+
+func (w *wsClient) send(msg any) {
+	w.t.Helper()
+	b, err := json.Marshal(msg)
+	require.NoError(w.t, err)
+	w.sendRaw(b)
+}
+
+func (w *wsClient) sendRaw(b []byte) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(w.t, w.ws.Write(ctx, websocket.MessageText, b))
+}
+
+// read returns the next message, or the read error (a close).
+func (w *wsClient) read() (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, b, err := w.ws.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	require.NoError(w.t, json.Unmarshal(b, &m), "message: %s", b)
+	return m, nil
+}
+
+// expect reads messages until one of type typ, skipping presence messages and, unless it waits
+// for events, broadcast events (which may arrive before or after a message it waits for).
+func (w *wsClient) expect(typ string) map[string]any {
+	w.t.Helper()
+	for {
+		m, err := w.read()
+		require.NoError(w.t, err, "waiting for %s", typ)
+		if m["type"] == typ {
+			return m
+		}
+		if m["type"] != "presence" && m["type"] != "events" {
+			w.t.Fatalf("expected %s, got %v", typ, m)
+		}
+	}
+}
+
+// closeStatus reads until the server closes and returns the close code.
+func (w *wsClient) closeStatus() websocket.StatusCode {
+	w.t.Helper()
+	for {
+		_, err := w.read()
+		if err != nil {
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+// realtimeFixture is a page and a script in the bundle's workspace.
+func realtimeFixture(t *testing.T, b apiBundle) (page, script string) {
+	t.Helper()
+	app := createApp(t, b.c, "Live")
+	page = b.c.post("/api/apps/"+app+"/pages", map[string]any{"name": "Home"}).ok(http.StatusCreated)["id"].(string)
+	script = createScript(t, b.c, app, "handler", "hello\n")
+	return "page-" + page, "script-" + script
+}
+
+func TestRealtimeHandshake(t *testing.T) {
+	t.Parallel()
+	b := newAPI(t, "sqlite", webConfig())
+
+	// Anonymous upgrades are refused before the handshake.
+	_, resp, err := dialWS(t, b.c.as(""))
+	require.Error(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	// A browser on another origin is refused (cross-site WebSocket hijacking).
+	ctx := context.Background()
+	h := http.Header{"Authorization": {"Bearer " + b.c.token()}, "Origin": {"https://evil.example"}}
+	_, resp, err = websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.c.base, "http")+"/api/realtime", &websocket.DialOptions{HTTPHeader: h})
+	require.Error(t, err)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+	tests := []struct {
+		name  string
+		first string
+		code  websocket.StatusCode
+	}{
+		{"P1 first message not a hello", `{"type":"subscribe","doc":"page-x"}`, realtime.CloseProtocolError},
+		{"P1 not JSON", `hello`, realtime.CloseProtocolError},
+		{"P2 unsupported protocol", `{"type":"hello","protocol":99,"clientId":"c1"}`, realtime.CloseProtocolVersion},
+		{"P1 bad client id", `{"type":"hello","protocol":1,"clientId":""}`, realtime.CloseProtocolError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, _, err := dialWS(t, b.c.with(t))
+			require.NoError(t, err)
+			w.sendRaw([]byte(tt.first))
+			require.Equal(t, tt.code, w.closeStatus())
+		})
+	}
+}
+
+func TestRealtimeBadMessagesKeepTheConnection(t *testing.T) {
+	t.Parallel()
+	b := newAPI(t, "sqlite", webConfig())
+	page, _ := realtimeFixture(t, b)
+	w := connect(t, b.c, "c1")
+	other := connect(t, b.c, "c2")
+	other.send(map[string]any{"type": "subscribe", "doc": page, "version": 0})
+	other.expect("subscribed")
+
+	tests := []struct {
+		name string
+		msg  string
+		code string
+	}{
+		{"P3 unknown type", `{"type":"teleport"}`, "unknown_type"},
+		{"P3 malformed JSON", `{"type":`, "malformed_json"},
+		{"P3 wrong field type", `{"type":"subscribe","doc":42}`, "malformed_message"},
+		{"unknown doc kind", `{"type":"subscribe","doc":"invoice-1","version":0}`, "unknown_doc"},
+		{"no such page", `{"type":"subscribe","doc":"page-nope","version":0}`, "forbidden"},
+		{"submit before subscribe", `{"type":"submit","doc":"` + page + `","baseVersion":1,"ops":[{"seq":1,"page":{"op":"insert_node","type":"Text"}}]}`, "not_subscribed"},
+		{"second hello", `{"type":"hello","protocol":1,"clientId":"c1"}`, "already_greeted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w.t = t
+			w.sendRaw([]byte(tt.msg))
+			e := w.expect("error")
+			require.Equal(t, tt.code, e["code"])
+			require.NotEmpty(t, e["message"])
+		})
+	}
+	w.t = t
+	w.send(map[string]any{"type": "ping", "id": "still-there"})
+	require.Equal(t, "still-there", w.expect("pong")["id"], "the connection is still open")
+
+	// An oversized message closes only its own connection (1009).
+	big := `{"type":"ping","id":"` + strings.Repeat("x", realtime.MaxMessageBytes) + `"}`
+	w.sendRaw([]byte(big))
+	require.Equal(t, websocket.StatusMessageTooBig, w.closeStatus())
+	other.send(map[string]any{"type": "ping", "id": "other"})
+	require.Equal(t, "other", other.expect("pong")["id"], "other connections carry on")
+}
+
+func TestRealtimeRolesPerMessage(t *testing.T) {
+	t.Parallel()
+	b := newAPI(t, "sqlite", webConfig())
+	page, script := realtimeFixture(t, b)
+	for _, u := range []string{"viewer", "auditor"} {
+		b.c.as(u).token()
+		b.c.put("/api/workspaces/"+b.ws+"/members/"+u, map[string]any{"role": u}).ok(http.StatusOK)
+	}
+	b.c.as("outsider").token()
+	require.Equal(t, http.StatusNoContent, b.c.delete("/api/workspaces/"+b.ws+"/members/outsider").status)
+
+	// A viewer watches the page but cannot edit it, nor read scripts.
+	viewer := connect(t, b.c.as("viewer"), "v1")
+	viewer.send(map[string]any{"type": "subscribe", "doc": page, "version": 0})
+	require.NotEmpty(t, viewer.expect("subscribed")["snapshot"])
+	viewer.send(map[string]any{"type": "submit", "doc": page, "baseVersion": 1, "ops": []any{
+		map[string]any{"seq": 1, "page": map[string]any{"op": "insert_node", "type": "Text"}},
+	}})
+	ack := viewer.expect("ack")
+	res := ack["results"].([]any)[0].(map[string]any)
+	require.Equal(t, "rejected", res["status"])
+	require.Equal(t, "forbidden", res["code"])
+	viewer.send(map[string]any{"type": "subscribe", "doc": script, "version": 0})
+	require.Equal(t, "forbidden", viewer.expect("error")["code"])
+
+	// An auditor reads scripts.
+	auditor := connect(t, b.c.as("auditor"), "a1")
+	auditor.send(map[string]any{"type": "subscribe", "doc": script, "version": 0})
+	require.Contains(t, string(mustJSON(t, auditor.expect("subscribed")["snapshot"])), "hello")
+
+	// An outsider learns nothing.
+	outsider := connect(t, b.c.as("outsider"), "o1")
+	outsider.send(map[string]any{"type": "subscribe", "doc": page, "version": 0})
+	e := outsider.expect("error")
+	require.Equal(t, "forbidden", e["code"])
+	require.Contains(t, e["message"], "no document")
+
+	// Nothing the refused messages asked for happened.
+	require.EqualValues(t, 1, b.c.get("/api/pages/" + strings.TrimPrefix(page, "page-")).ok(http.StatusOK)["version"])
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+func TestRealtimeCoEditing(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b apiBundle) {
+		page, script := realtimeFixture(t, b)
+		alice := connect(t, b.c, "alice-tab")
+		bob := connect(t, b.c.as("bob"), "bob-tab")
+		for _, w := range []*wsClient{alice, bob} {
+			w.send(map[string]any{"type": "subscribe", "doc": page, "version": 1})
+			sub := w.expect("subscribed")
+			require.EqualValues(t, 1, sub["version"])
+			require.Nil(t, sub["snapshot"], "P5 a client at the head gets no snapshot")
+		}
+
+		// P8/P12: alice's op is acked with its version and broadcast to both with author and seq.
+		alice.send(map[string]any{"type": "submit", "doc": page, "baseVersion": 1, "ops": []any{
+			map[string]any{"seq": 1, "page": map[string]any{"op": "insert_node", "nodeId": "btn", "type": "Button"}},
+			map[string]any{"seq": 2, "page": map[string]any{"op": "set_prop", "nodeId": "nope", "path": "label", "value": "x"}},
+		}})
+		for _, w := range []*wsClient{alice, bob} {
+			ev := w.expect("events")["events"].([]any)
+			require.Len(t, ev, 1)
+			e := ev[0].(map[string]any)
+			require.EqualValues(t, 2, e["version"])
+			require.Equal(t, "alice", e["actor"])
+			require.Equal(t, "alice-tab", e["clientId"])
+			require.EqualValues(t, 1, e["seq"])
+		}
+		results := alice.expect("ack")["results"].([]any)
+		require.Equal(t, "committed", results[0].(map[string]any)["status"])
+		require.EqualValues(t, 2, results[0].(map[string]any)["version"])
+		rejected := results[1].(map[string]any)
+		require.Equal(t, "rejected", rejected["status"], "P10 an op on a missing node is rejected with its reason")
+		require.NotEmpty(t, rejected["code"])
+		require.NotEmpty(t, rejected["message"])
+
+		// P11: a resubmit (same client, same seq) after a reconnect is acked, not applied twice.
+		alice2 := connect(t, b.c, "alice-tab")
+		alice2.send(map[string]any{"type": "subscribe", "doc": page, "version": 1})
+		caught := alice2.expect("subscribed")
+		require.Len(t, caught["events"], 1, "P5 the missed event, not a snapshot")
+		alice2.send(map[string]any{"type": "submit", "doc": page, "baseVersion": 1, "ops": []any{
+			map[string]any{"seq": 1, "page": map[string]any{"op": "insert_node", "nodeId": "btn", "type": "Button"}},
+		}})
+		again := alice2.expect("ack")["results"].([]any)[0].(map[string]any)
+		require.Equal(t, "committed", again["status"])
+		doc := b.c.get("/api/pages/" + strings.TrimPrefix(page, "page-")).ok(http.StatusOK)
+		require.EqualValues(t, 2, doc["version"], "the resubmit appended nothing")
+
+		// A change through the HTTP API reaches the sockets too (the engine follows the log).
+		b.c.post("/api/pages/"+strings.TrimPrefix(page, "page-")+"/ops", map[string]any{
+			"expectedVersion": 2, "ops": []any{map[string]any{"op": "set_prop", "nodeId": "btn", "path": "label", "value": "Pay"}},
+		}).ok(http.StatusOK)
+		ev := bob.expect("events")["events"].([]any)[0].(map[string]any)
+		require.EqualValues(t, 3, ev["version"])
+		require.Equal(t, "page.node_prop_set", ev["type"])
+
+		// Presence: relayed to the others, never stored.
+		bob.send(map[string]any{"type": "presence", "doc": page, "state": map[string]any{"selection": []string{"btn"}}})
+		pr := awaitPresence(t, alice)
+		require.Equal(t, "bob", pr["user"])
+		require.Equal(t, "bob-tab", pr["clientId"])
+
+		// Scripts: two people typing at once both keep their text.
+		for _, w := range []*wsClient{alice, bob} {
+			w.send(map[string]any{"type": "subscribe", "doc": script, "version": 1})
+			w.expect("subscribed")
+		}
+		alice.send(map[string]any{"type": "submit", "doc": script, "baseVersion": 1, "ops": []any{
+			map[string]any{"seq": 3, "edits": []any{map[string]any{"pos": 0, "insert": "// alice\n"}}},
+		}})
+		bob.send(map[string]any{"type": "submit", "doc": script, "baseVersion": 1, "ops": []any{
+			map[string]any{"seq": 1, "edits": []any{map[string]any{"pos": 5, "insert": " world"}}},
+		}})
+		for _, w := range []*wsClient{alice, bob} {
+			w.expect("ack")
+		}
+		text := b.c.get("/api/scripts/" + strings.TrimPrefix(script, "script-")).ok(http.StatusOK)["text"]
+		require.Equal(t, "// alice\nhello world\n", text)
+		changes := b.c.get("/api/script-changes?appId=" + b.c.get("/api/scripts/" + strings.TrimPrefix(script, "script-")).ok(http.StatusOK)["appId"].(string)).ok(http.StatusOK)["items"].([]any)
+		authors := map[string]bool{}
+		for _, ch := range changes {
+			authors[ch.(map[string]any)["author"].(string)] = true
+		}
+		require.True(t, authors["alice"] && authors["bob"], "the change log shows who typed what: %v", authors)
+	})
+}
+
+// awaitPresence reads until a presence message arrives (events may come first).
+func awaitPresence(t *testing.T, w *wsClient) map[string]any {
+	t.Helper()
+	for {
+		m, err := w.read()
+		require.NoError(t, err)
+		if m["type"] == "presence" {
+			return m
+		}
+	}
+}
