@@ -44,6 +44,14 @@ type migrator interface {
 // document store in its database.
 func openStore(t *testing.T, backend string) (migrator, projections.DocStore) {
 	t.Helper()
+	st, docs, _ := openStoreURL(t, backend)
+	return st, docs
+}
+
+// openStoreURL is openStore that also returns the Postgres database's URL ("" for SQLite), so
+// that a test can start a second node on the same database.
+func openStoreURL(t *testing.T, backend string) (migrator, projections.DocStore, string) {
+	t.Helper()
 	ctx := context.Background()
 	switch backend {
 	case "sqlite":
@@ -56,17 +64,18 @@ func openStore(t *testing.T, backend string) (migrator, projections.DocStore) {
 		docs, err := sqlitedocs.Open(ctx, path)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = docs.Close() })
-		return st, docs
+		return st, docs, ""
 	case "postgres":
-		st, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t), PollInterval: 100 * time.Millisecond})
+		url := pgtest.URL(t)
+		st, err := postgres.Open(ctx, postgres.Config{URL: url, PollInterval: 100 * time.Millisecond})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = st.Close() })
 		_, err = st.Migrate(ctx)
 		require.NoError(t, err)
-		return st, pgdocs.New(st.Pool())
+		return st, pgdocs.New(st.Pool()), url
 	}
 	t.Fatalf("unknown backend %q", backend)
-	return nil, nil
+	return nil, nil, ""
 }
 
 // startRunner runs every projection until the test ends.
@@ -104,6 +113,8 @@ type apiBundle struct {
 	ws string
 	// log holds everything the server logged.
 	log *syncBuffer
+	// pgURL is the Postgres database ("" on SQLite), for a second node.
+	pgURL string
 }
 
 // harnessSetupToken is the setup token of every test server.
@@ -115,7 +126,7 @@ const harnessSetupToken = "harness-setup-token-7d1f"
 // source secrets) came back in any response or log line.
 func newAPI(t *testing.T, backend string, cfg web.Config) apiBundle {
 	t.Helper()
-	st, docs := openStore(t, backend)
+	st, docs, url := openStoreURL(t, backend)
 	cfg.Store, cfg.Docs = st, docs
 	cfg.Projections = startRunner(t, st, docs)
 	cfg.ProjectionWait = 10 * time.Second // generous: a timeout here shows up as a stale read
@@ -145,7 +156,7 @@ func newAPI(t *testing.T, backend string, cfg web.Config) apiBundle {
 	t.Cleanup(srv.Close)
 
 	ids := &identities{tokens: map[string]string{}}
-	b := apiBundle{server: s, srv: srv, store: st, docs: docs, log: logs}
+	b := apiBundle{server: s, srv: srv, store: st, docs: docs, log: logs, pgURL: url}
 	b.c = &client{t: t, base: srv.URL, actor: "alice", ids: ids}
 	t.Cleanup(func() { ids.checkLeaks(t, logs) })
 
