@@ -42,8 +42,8 @@ const (
 	CloseAuthFailed = 4001
 	// CloseProtocolVersion: the hello asked for a protocol version this server does not speak.
 	CloseProtocolVersion = 4002
-	// CloseOverload: the client did not read its messages fast enough (its send queue filled up)
-	// or the server is shutting down. The client reconnects and catches up.
+	// CloseOverload: the client did not read its messages fast enough (its send queue filled up).
+	// The client reconnects and catches up. (A server shutting down closes with 1001.)
 	CloseOverload = 4008
 	// CloseMessageTooBig is websocket.StatusMessageTooBig, sent for messages over
 	// MaxMessageBytes.
@@ -126,9 +126,9 @@ type Submit struct {
 	Ops         []Op  `json:"ops"`
 }
 
-// Op is one op of a submit. Seq increases by one per op of a client (across documents and
-// reconnects); an op whose seq the server has committed before is answered as committed again
-// without being applied twice.
+// Op is one op of a submit. Seq increases with every op of a client (across documents and
+// reconnects); an op whose seq is at or below the highest one the server has committed for that
+// user's client on that document is answered as committed again without being applied twice.
 type Op struct {
 	Seq int64 `json:"seq"`
 	// Page is a page op, in the HTTP API's form ({"op": "set_prop", ...}).
@@ -150,7 +150,8 @@ type Result struct {
 	// Status is "committed" or "rejected".
 	Status string `json:"status"`
 	// Version is the document version that holds the op's change (committed ops). An op that
-	// changed nothing (setting a prop to its value) is committed at the version it saw.
+	// produced no event (a script edit that leaves the text as it was, a resubmit) is committed
+	// at the version the room had.
 	Version int64 `json:"version,omitempty"`
 	// Code and Message say why an op was rejected; Message is for people.
 	Code    string `json:"code,omitempty"`

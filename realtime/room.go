@@ -57,7 +57,8 @@ type room struct {
 	page    *domain.Page
 	script  *domain.Script
 	version int64
-	// seqs is the highest committed seq of each client: a resubmitted op at or below it is
+	// seqs is the highest committed seq of each client (keyed by seqKey: user and client id, so
+	// that nobody can claim another user's client id): a resubmitted op at or below it is
 	// acknowledged again without being applied twice.
 	seqs map[string]int64
 	// hist holds the script's most recent versions (kind script only), oldest first.
@@ -130,8 +131,8 @@ func (r *room) apply(env eventstore.Envelope) (Event, error) {
 		}
 	}
 	r.version = env.StreamVersion
-	if w.ClientID != "" && w.Seq > r.seqs[w.ClientID] {
-		r.seqs[w.ClientID] = w.Seq
+	if k := seqKey(w.Actor, w.ClientID); w.ClientID != "" && w.Seq > r.seqs[k] {
+		r.seqs[k] = w.Seq
 	}
 	return w, nil
 }
@@ -157,6 +158,9 @@ func wireEvent(env eventstore.Envelope) Event {
 	return w
 }
 
+// seqKey identifies a client of a user.
+func seqKey(user, clientID string) string { return user + "\x00" + clientID }
+
 // clientOpID is the client op id recorded on the events of an op.
 func clientOpID(clientID string, seq int64) string {
 	return clientID + ":" + strconv.FormatInt(seq, 10)
@@ -174,13 +178,25 @@ func parseClientOp(s string) (string, int64) {
 	return s[:i], seq
 }
 
-// subscribe adds p to the room and returns what the client needs to catch up from version.
-func (r *room) subscribe(ctx context.Context, p peer, version int64) (Subscribed, error) {
+// subscribe adds p to the room and sends it what it needs to catch up from version. The answer
+// is queued under the room's lock, so no live event can overtake it.
+func (r *room) subscribe(ctx context.Context, p peer, version int64) error {
+	sub, err := r.subscribeLocked(ctx, p, version)
+	if err != nil {
+		return err
+	}
+	p.send(sub)
+	r.mu.Unlock()
+	return nil
+}
+
+// subscribeLocked builds the answer and registers p; it returns with r.mu held unless it fails.
+func (r *room) subscribeLocked(ctx context.Context, p peer, version int64) (Subscribed, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	out := Subscribed{Type: TypeSubscribed, Doc: r.doc, Version: r.version}
 	events, ok, err := r.missed(ctx, version)
 	if err != nil {
+		r.mu.Unlock()
 		return out, err
 	}
 	if ok {
@@ -191,6 +207,7 @@ func (r *room) subscribe(ctx context.Context, p peer, version int64) (Subscribed
 			state = r.script
 		}
 		if out.Snapshot, err = json.Marshal(state); err != nil {
+			r.mu.Unlock()
 			return out, fmt.Errorf("snapshot %s: %w", r.doc, err)
 		}
 	}
@@ -451,7 +468,8 @@ func (r *room) decideBatch(batch []submission) (decided, []eventstore.EventData,
 				res.Status, res.Code, res.Message = StatusRejected, "invalid_seq", "seq must be a positive number."
 				continue
 			}
-			if op.Seq <= max(r.seqs[s.clientID], seqs[s.clientID]) {
+			key := seqKey(s.user, s.clientID)
+			if op.Seq <= max(r.seqs[key], seqs[key]) {
 				res.Status, res.Version = StatusCommitted, r.version // a resubmit: already in the document
 				continue
 			}
@@ -462,7 +480,7 @@ func (r *room) decideBatch(batch []submission) (decided, []eventstore.EventData,
 				res.Code, res.Message, res.Path = rejection(err)
 				continue
 			}
-			seqs[s.clientID] = op.Seq
+			seqs[key] = op.Seq
 			res.Status = StatusCommitted
 			if len(events) == 0 {
 				res.Version = r.version
@@ -575,9 +593,10 @@ func (r *room) committed(batch []submission, d decided, res eventstore.AppendRes
 	for _, p := range d.pending {
 		d.results[p.sub][p.op].Version = first + int64(p.lastEvent)
 	}
-	for _, w := range events {
-		if w.ClientID != "" && w.Seq > r.seqs[w.ClientID] {
-			r.seqs[w.ClientID] = w.Seq
+	for _, p := range d.pending {
+		s := batch[p.sub]
+		if k, seq := seqKey(s.user, s.clientID), s.msg.Ops[p.op].Seq; seq > r.seqs[k] {
+			r.seqs[k] = seq
 		}
 	}
 	r.broadcast(nil, Events{Type: TypeEvents, Doc: r.doc, Events: events})

@@ -187,7 +187,9 @@ func (t *wsConn) Close(code int, reason string) {
 // over the limit with 1009 and a peer's close with its echo.
 func (t *wsConn) closeAfterReadError(err error) {
 	if websocket.CloseStatus(err) == -1 {
-		t.Close(int(websocket.StatusMessageTooBig), "message too big")
+		// Not a close from the peer: the library has closed with 1009 if the message was too
+		// big; otherwise the connection broke.
+		t.Close(int(websocket.StatusGoingAway), "read failed")
 		return
 	}
 	t.Close(int(websocket.StatusNormalClosure), "")
@@ -222,6 +224,7 @@ func (s *Server) authLoop(ctx context.Context, r *http.Request, c *Session) {
 				c.fail(CloseAuthFailed, "credentials no longer valid: sign in again")
 				return
 			}
+			c.recheckSubscriptions()
 		}
 	}
 }
@@ -429,6 +432,23 @@ func (c *Session) sendError(code, msg, doc, ref string) {
 	c.send(Error{Type: TypeError, Code: code, Message: msg, Doc: doc, Ref: ref})
 }
 
+// recheckSubscriptions drops the subscriptions the user may no longer watch (a role change or a
+// removal from the workspace since they subscribed), telling the client with a forbidden error.
+func (c *Session) recheckSubscriptions() {
+	c.mu.Lock()
+	docs := make([]string, 0, len(c.rooms))
+	for doc := range c.rooms {
+		docs = append(docs, doc)
+	}
+	c.mu.Unlock()
+	for _, doc := range docs {
+		if err := c.s.cfg.Access.Allow(c.ctx, c.user, readPermission(doc), doc); err != nil {
+			c.unsubscribe(doc)
+			c.sendError("forbidden", err.Error(), doc, TypeSubscribe)
+		}
+	}
+}
+
 // allow checks a permission on a document, reusing recent answers.
 func (c *Session) allow(perm domain.Permission, doc string) error {
 	key := allowKey{perm, doc}
@@ -487,12 +507,10 @@ func (c *Session) subscribe(m Subscribe) {
 		c.rooms[m.Doc] = r
 		c.mu.Unlock()
 	}
-	sub, err := r.subscribe(c.ctx, c, m.Version)
-	if err != nil {
+	if err := r.subscribe(c.ctx, c, m.Version); err != nil {
+		c.unsubscribe(m.Doc)
 		c.sendError("unavailable", "The document could not be read; retry.", m.Doc, TypeSubscribe)
-		return
 	}
-	c.send(sub)
 }
 
 func (c *Session) unsubscribe(doc string) {

@@ -108,7 +108,8 @@ func operations() []operation {
 				"subscribe to pages and scripts, submit ops, receive every committed change and others' " +
 				"presence. Each message is checked against the document's workspace role: viewers and " +
 				"auditors may watch, owners and editors may edit. Browsers may connect from the server's own " +
-				"origin only (403 otherwise); a request that is not a WebSocket upgrade is answered 426.",
+				"origin or a configured allowed origin (403 otherwise); a request that is not a WebSocket " +
+				"upgrade is answered 426.",
 			access: anyUser, status: 101, problems: []int{426}},
 
 		{method: "POST", path: "/api/auth/setup", id: "setup", tag: "auth",
