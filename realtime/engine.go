@@ -89,6 +89,9 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 func (e *Engine) Run(ctx context.Context) error {
 	head, err := e.cfg.Store.Head(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("realtime: head of the log: %w", err)
 	}
 	// Rooms opened before Run reached the head may have missed events appended meanwhile:

@@ -175,13 +175,15 @@ type Events struct {
 
 // Event is one committed event of a document.
 type Event struct {
-	Version  int64           `json:"version"`
-	Type     string          `json:"type"`
-	Data     json.RawMessage `json:"data"`
-	Actor    string          `json:"actor,omitempty"`
-	ClientID string          `json:"clientId,omitempty"`
-	Seq      int64           `json:"seq,omitempty"`
-	Time     string          `json:"time"`
+	Version int64           `json:"version"`
+	Type    string          `json:"type"`
+	Data    json.RawMessage `json:"data"`
+	// SchemaVersion is the version of Data's shape, as stored: a client upcasts older ones.
+	SchemaVersion int    `json:"schemaVersion"`
+	Actor         string `json:"actor,omitempty"`
+	ClientID      string `json:"clientId,omitempty"`
+	Seq           int64  `json:"seq,omitempty"`
+	Time          string `json:"time"`
 	// Edits is a script text change in UTF-16 code units against the previous version's text
 	// (the stored event counts bytes).
 	Edits textot.Op `json:"edits,omitempty"`

@@ -153,7 +153,8 @@ func textChange(before, after string, e domain.Event) textot.Op {
 
 // wireEvent is an envelope as the protocol sends it.
 func wireEvent(env eventstore.Envelope) Event {
-	w := Event{Version: env.StreamVersion, Type: env.Type, Data: env.Data, Actor: env.Actor, Time: env.Time.UTC().Format(time.RFC3339Nano)}
+	w := Event{Version: env.StreamVersion, Type: env.Type, Data: env.Data, SchemaVersion: env.SchemaVersion,
+		Actor: env.Actor, Time: env.Time.UTC().Format(time.RFC3339Nano)}
 	w.ClientID, w.Seq = parseClientOp(env.ClientOpID)
 	return w
 }
@@ -274,6 +275,11 @@ func (r *room) unsubscribe(p peer) {
 	}
 	delete(r.peers, p)
 	u, c := p.identity()
+	for q := range r.peers {
+		if qu, qc := q.identity(); qu == u && qc == c {
+			return // the same client reconnected: it is still here
+		}
+	}
 	r.broadcast(p, Presence{Type: TypePresence, Doc: r.doc, User: u, ClientID: c, Left: true})
 }
 
