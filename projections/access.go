@@ -103,6 +103,13 @@ func (p *AccessProjection) Keys(e eventstore.Envelope) []string {
 	return nil
 }
 
+// Handles reports whether Apply would change anything for e: workspace events and the events
+// that create an owned resource.
+func (p *AccessProjection) Handles(e eventstore.Envelope) bool {
+	_, ok := workspaceID(e)
+	return ok || p.ownerTypes[e.Type]
+}
+
 // Apply projects workspace events into memberships and created events into owners.
 func (p *AccessProjection) Apply(_ context.Context, tx DocTx, e eventstore.Envelope) error {
 	if id, ok := workspaceID(e); ok {

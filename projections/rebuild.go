@@ -104,6 +104,7 @@ func catchUp(ctx context.Context, log LogReader, docs DocStore, p Projection, af
 	}()
 
 	keyed, _ := p.(KeyedProjection)
+	sel, selective := p.(SelectiveProjection)
 	var stats RebuildStats
 	for pg := range pages {
 		if pg.err != nil {
@@ -124,6 +125,9 @@ func catchUp(ctx context.Context, log LogReader, docs DocStore, p Projection, af
 				}
 			}
 			for _, e := range pg.events {
+				if selective && !sel.Handles(e) {
+					continue // the live runner does not apply it either
+				}
 				if err := p.Apply(ctx, tx, e); err != nil {
 					return fmt.Errorf("apply event at %d (%s %s v%d): %w", e.GlobalPosition, e.Type, e.StreamID, e.StreamVersion, err)
 				}

@@ -109,7 +109,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				return pos, err
 			},
 		})
-		router.AddConsumerHandler(ConsumerGroup(p.Name()), delivery.AllTopic, sub, r.handler(p))
+		router.AddConsumerHandler(ConsumerGroup(p.Name()), delivery.AllTopic, sub, r.handler(ctx, p))
 	}
 	err = router.Run(ctx)
 	if cerr := router.Close(); cerr != nil {
@@ -142,17 +142,61 @@ func (r *Runner) catchUp(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (r *Runner) handler(p Projection) message.NoPublishHandlerFunc {
+// skipFlushDelay is how long the checkpoint of ignored events may wait for the next handled
+// event before it is written on its own: short, because WaitFor waits for it.
+const skipFlushDelay = 2 * time.Millisecond
+
+// liveCheckpoint tracks ignored events whose checkpoint is not written yet. mu serializes the
+// projection's writes, so that a delayed flush can never move the checkpoint backwards past a
+// handled event.
+type liveCheckpoint struct {
+	mu       sync.Mutex
+	position int64 // the last ignored event
+	events   int64 // ignored events since the last write
+	timer    *time.Timer
+}
+
+func (r *Runner) handler(ctx context.Context, p Projection) message.NoPublishHandlerFunc {
+	sel, selective := p.(SelectiveProjection)
+	lc := &liveCheckpoint{}
+	flush := func() {
+		lc.mu.Lock()
+		defer lc.mu.Unlock()
+		lc.timer = nil
+		if lc.events == 0 || ctx.Err() != nil {
+			return
+		}
+		err := r.cfg.Docs.Update(ctx, p.Name(), func(DocTx) error { return nil }, lc.position, lc.events)
+		if err != nil {
+			// The next handled event writes it; a restart re-reads the ignored events.
+			r.log.Warn("projection checkpoint write failed", "projection", p.Name(), "err", err)
+			return
+		}
+		lc.events = 0
+		r.progress.Notify()
+	}
 	return func(msg *message.Message) error {
 		e, err := delivery.EnvelopeFromMessage(msg)
 		if err != nil {
 			return err
 		}
-		ctx := msg.Context()
-		err = r.cfg.Docs.Update(ctx, p.Name(), func(tx DocTx) error { return p.Apply(ctx, tx, e) }, e.GlobalPosition, 1)
+		if selective && !sel.Handles(e) {
+			lc.mu.Lock()
+			lc.position, lc.events = e.GlobalPosition, lc.events+1
+			if lc.timer == nil {
+				lc.timer = time.AfterFunc(skipFlushDelay, flush)
+			}
+			lc.mu.Unlock()
+			return nil
+		}
+		lc.mu.Lock()
+		defer lc.mu.Unlock()
+		mctx := msg.Context()
+		err = r.cfg.Docs.Update(mctx, p.Name(), func(tx DocTx) error { return p.Apply(mctx, tx, e) }, e.GlobalPosition, 1+lc.events)
 		if err != nil {
 			return fmt.Errorf("projection %s: event at %d (%s %s v%d): %w", p.Name(), e.GlobalPosition, e.Type, e.StreamID, e.StreamVersion, err)
 		}
+		lc.events = 0 // the checkpoint now covers them
 		r.progress.Notify()
 		return nil
 	}

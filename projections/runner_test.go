@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -199,5 +200,49 @@ func TestNewRunnerValidates(t *testing.T) {
 	} {
 		_, err := projections.NewRunner(cfg)
 		require.Error(t, err)
+	}
+}
+
+// pickyCounter is a counter that handles only the streams of one category.
+type pickyCounter struct {
+	counter
+	category string
+	applied  *atomic.Int64
+}
+
+func (p pickyCounter) Handles(e eventstore.Envelope) bool {
+	return strings.HasPrefix(e.StreamID, p.category+"-")
+}
+
+func (p pickyCounter) Apply(ctx context.Context, tx projections.DocTx, e eventstore.Envelope) error {
+	p.applied.Add(1)
+	return p.counter.Apply(ctx, tx, e)
+}
+
+// TestRunnerSkipsEventsASelectiveProjectionIgnores: a SelectiveProjection sees only the events
+// it handles, its checkpoint still passes the others (WaitFor returns for an ignored event), and
+// every event is counted once.
+func TestRunnerSkipsEventsASelectiveProjectionIgnores(t *testing.T) {
+	for _, bk := range backends {
+		t.Run(bk.name, func(t *testing.T) {
+			t.Parallel()
+			b := bk.open(t)
+			var applied atomic.Int64
+			r, _ := runRunner(t, b, pickyCounter{counter: counter{"picky"}, category: "page", applied: &applied})
+			var last eventstore.Envelope
+			for i := range 10 {
+				appendN(t, b.store, fmt.Sprintf("page-%d", i%2), "test.p")
+				last = appendN(t, b.store, fmt.Sprintf("app-%d", i%3), "test.a1", "test.a2")
+			}
+			waitFor(t, r, last.GlobalPosition) // an ignored event: the flush moves the checkpoint past it
+			require.EqualValues(t, 10, applied.Load(), "only page events reach Apply")
+			_, n, err := b.docs.Checkpoint(context.Background(), "picky")
+			require.NoError(t, err)
+			require.EqualValues(t, 30, n, "every event is counted once")
+			docs := dump(t, b.docs, "picky")
+			for _, d := range docs {
+				require.False(t, strings.HasPrefix(d.Key, "s/app-"), "ignored streams get no documents")
+			}
+		})
 	}
 }

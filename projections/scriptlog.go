@@ -76,6 +76,12 @@ func scriptID(e eventstore.Envelope) (string, bool) {
 	return id, ok && id != ""
 }
 
+// Handles reports whether e is a script event.
+func (p *ScriptLogProjection) Handles(e eventstore.Envelope) bool {
+	_, ok := scriptID(e)
+	return ok
+}
+
 // Keys returns the script's internal state key.
 func (p *ScriptLogProjection) Keys(e eventstore.Envelope) []string {
 	if id, ok := scriptID(e); ok {

@@ -62,6 +62,12 @@ func (p *StateProjection[S]) aggregateID(e eventstore.Envelope) (string, bool) {
 	return id, ok && id != ""
 }
 
+// Handles reports whether e belongs to the projected category.
+func (p *StateProjection[S]) Handles(e eventstore.Envelope) bool {
+	_, ok := p.aggregateID(e)
+	return ok
+}
+
 // Keys returns the document an event reads first: the state's, or an app-scoped projection's
 // index document.
 func (p *StateProjection[S]) Keys(e eventstore.Envelope) []string {

@@ -42,7 +42,7 @@ type ServerConfig struct {
 	OriginPatterns []string
 	Logger         *slog.Logger
 	// SendQueue is how many messages may wait for a slow client before it is disconnected with
-	// CloseOverload; default 512.
+	// CloseOverload; default 256 (each committed batch is one message, however many ops it holds).
 	SendQueue int
 	// PresenceInterval is the least time between two presence messages relayed for one client on
 	// one document (later ones within it are coalesced); default 50ms.
@@ -61,6 +61,10 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[*Session]struct{}
+	// authOnce starts the one loop that re-checks every connection's credentials (one loop, not
+	// a goroutine and ticker per idle connection); done stops it.
+	authOnce sync.Once
+	done     chan struct{}
 }
 
 // NewServer validates cfg and returns a server; mount it as an http.Handler.
@@ -69,12 +73,12 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, errors.New("realtime: ServerConfig needs Engine, Access and User")
 	}
 	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
-	cfg.SendQueue = cmp.Or(cfg.SendQueue, 512)
+	cfg.SendQueue = cmp.Or(cfg.SendQueue, 256)
 	cfg.PresenceInterval = cmp.Or(cfg.PresenceInterval, 50*time.Millisecond)
 	cfg.HelloTimeout = cmp.Or(cfg.HelloTimeout, 10*time.Second)
 	cfg.AuthCheckInterval = cmp.Or(cfg.AuthCheckInterval, time.Minute)
 	cfg.AllowCacheTTL = cmp.Or(cfg.AllowCacheTTL, 5*time.Second)
-	return &Server{cfg: cfg, log: cfg.Logger, conns: map[*Session]struct{}{}}, nil
+	return &Server{cfg: cfg, log: cfg.Logger, conns: map[*Session]struct{}{}, done: make(chan struct{})}, nil
 }
 
 // ServeHTTP upgrades an authenticated request to a co-editing connection and serves it until
@@ -97,6 +101,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	t := &wsConn{ws: ws, cancel: cancel, out: make(chan []byte, s.cfg.SendQueue)}
 	c := s.NewSession(ctx, user, t)
+	c.req = r
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -107,7 +112,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	go t.writeLoop(ctx)
 	if s.cfg.StillValid != nil {
-		go s.authLoop(ctx, r, c)
+		s.authOnce.Do(func() { go s.authLoop() })
 	}
 	defer c.Close()
 	for {
@@ -212,17 +217,29 @@ func (t *wsConn) writeLoop(ctx context.Context) {
 	}
 }
 
-func (s *Server) authLoop(ctx context.Context, r *http.Request, c *Session) {
+// authLoop re-checks, every AuthCheckInterval, the credentials each WebSocket was opened with
+// and the subscriptions they hold.
+func (s *Server) authLoop() {
 	tk := time.NewTicker(s.cfg.AuthCheckInterval)
 	defer tk.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-s.done:
 			return
 		case <-tk.C:
-			if !s.cfg.StillValid(r) {
+		}
+		s.mu.Lock()
+		conns := make([]*Session, 0, len(s.conns))
+		for c := range s.conns {
+			if c.req != nil {
+				conns = append(conns, c)
+			}
+		}
+		s.mu.Unlock()
+		for _, c := range conns {
+			if !s.cfg.StillValid(c.req) {
 				c.fail(CloseAuthFailed, "credentials no longer valid: sign in again")
-				return
+				continue
 			}
 			c.recheckSubscriptions()
 		}
@@ -239,6 +256,11 @@ func (s *Server) Connections() int {
 // Shutdown closes every connection with 1001 (going away); clients reconnect elsewhere.
 func (s *Server) Shutdown() {
 	s.mu.Lock()
+	select {
+	case <-s.done:
+	default:
+		close(s.done)
+	}
 	conns := make([]*Session, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -274,6 +296,8 @@ type Session struct {
 	greeted    atomic.Bool
 	helloTimer *time.Timer
 	clientID   string // set by hello
+	// req is the upgrade request of a WebSocket session (its credentials are re-checked).
+	req *http.Request
 
 	mu       sync.Mutex
 	rooms    map[string]*room

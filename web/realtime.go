@@ -27,12 +27,13 @@ func (s *Server) newRealtime() error {
 		return err
 	}
 	srv, err := realtime.NewServer(realtime.ServerConfig{
-		Engine:         engine,
-		Access:         realtimeAccess{s.api},
-		User:           func(r *http.Request) string { return actorFrom(r.Context()) },
-		StillValid:     s.api.stillValid,
-		OriginPatterns: s.cfg.AllowedOrigins,
-		Logger:         s.log,
+		Engine:            engine,
+		Access:            realtimeAccess{s.api},
+		User:              func(r *http.Request) string { return actorFrom(r.Context()) },
+		StillValid:        s.api.stillValid,
+		AuthCheckInterval: s.cfg.RealtimeAuthCheck,
+		OriginPatterns:    s.cfg.AllowedOrigins,
+		Logger:            s.log,
 	})
 	if err != nil {
 		return err

@@ -462,3 +462,31 @@ func TestRealtimeClientIDsAreScopedToTheUser(t *testing.T) {
 	require.Equal(t, "committed", res["status"])
 	require.EqualValues(t, 3, res["version"], "bob's op was applied, not taken for a resubmit")
 }
+
+// TestRealtimeRechecksCredentialsAndRoles (P26, P29): a connection whose session ends is closed
+// with 4001; a subscription whose user lost access is dropped with a forbidden error.
+func TestRealtimeRechecksCredentialsAndRoles(t *testing.T) {
+	t.Parallel()
+	b := newAPI(t, "sqlite", web.Config{RealtimeAuthCheck: 50 * time.Millisecond})
+	page, _ := realtimeFixture(t, b)
+
+	// Signed in by a session cookie, then signed out elsewhere.
+	sess, cookie := signIn(b.c.as(""), "/api/auth/login", map[string]any{"username": "alice", "password": passwordOf("alice")}, http.StatusOK)
+	h := http.Header{"Cookie": {web.SessionCookie + "=" + cookie}}
+	ws, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(b.c.base, "http")+"/api/realtime", &websocket.DialOptions{HTTPHeader: h})
+	require.NoError(t, err)
+	w := &wsClient{t: t, ws: ws}
+	w.send(map[string]any{"type": "hello", "protocol": 1, "clientId": "cookie-tab"})
+	w.expect("welcome")
+	b.c.as("").withSession(cookie, sess["csrfToken"].(string)).post("/api/auth/logout", map[string]any{})
+	require.Equal(t, websocket.StatusCode(realtime.CloseAuthFailed), w.closeStatus())
+
+	// A member removed from the workspace stops receiving the page.
+	bob := connect(t, b.c.as("bob"), "bob-tab")
+	bob.send(map[string]any{"type": "subscribe", "doc": page, "version": 1})
+	bob.expect("subscribed")
+	require.Equal(t, http.StatusNoContent, b.c.delete("/api/workspaces/"+b.ws+"/members/bob").status)
+	e := bob.expect("error")
+	require.Equal(t, "forbidden", e["code"])
+	require.Equal(t, page, e["doc"])
+}

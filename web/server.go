@@ -66,6 +66,9 @@ type Config struct {
 	Auth AuthConfig
 	// SecretBox seals data source secrets before they are stored. Required with Events.
 	SecretBox *secretbox.Box
+	// RealtimeAuthCheck is how often open co-editing connections have their credentials and
+	// subscriptions checked again; default 1 minute.
+	RealtimeAuthCheck time.Duration
 	// AllowedOrigins are other origins (host patterns, e.g. "editor.example.com") whose pages may
 	// open the co-editing WebSocket; the server's own origin always may.
 	AllowedOrigins []string
