@@ -16,13 +16,16 @@ import (
 // baseline measured in the same run.
 func (a app) bench(ctx context.Context, args []string) error {
 	const benchUsage = "Usage:\n  goflow bench append --database-url postgres://... [flags]\n" +
-		"  goflow bench pages --database-url postgres://... [flags]\n"
+		"  goflow bench pages --database-url postgres://... [flags]\n" +
+		"  goflow bench collab --database-url postgres://... [flags]\n"
 	switch {
 	case len(args) > 0 && args[0] == "pages":
 		return a.benchPages(ctx, args[1:])
+	case len(args) > 0 && args[0] == "collab":
+		return a.benchCollab(ctx, args[1:])
 	case len(args) == 0 || args[0] != "append":
 		fmt.Fprint(a.stderr, benchUsage)
-		return usageError("bench: want the append or pages subcommand")
+		return usageError("bench: want the append, pages or collab subcommand")
 	}
 	fs := flag.NewFlagSet("bench append", flag.ContinueOnError)
 	env := envBindings{}

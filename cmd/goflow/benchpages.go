@@ -67,7 +67,7 @@ func (a app) benchPages(ctx context.Context, args []string) error {
 		return usageError("bench pages: need nodes >= 1, events >= nodes+2, 2 <= early-version <= events, requests >= 1, rebuild-pages >= 1")
 	}
 
-	b, err := newPageBench(ctx, sf.databaseURL)
+	b, err := newPageBench(ctx, sf.databaseURL, "bench pages", benchPagesSchema)
 	if err != nil {
 		return err
 	}
@@ -177,29 +177,33 @@ type pageBench struct {
 	token  string // the API token of benchUser
 	// workspace holds the benchmark's apps.
 	workspace string
-	stop      func()
+	// cmd names the benchmark in errors; schema is its throwaway Postgres schema.
+	cmd, schema string
+	stop        func()
 }
 
-func newPageBench(ctx context.Context, url string) (b *pageBench, err error) {
-	b = &pageBench{client: &http.Client{}}
+// newPageBench starts a GoFlow server over a fresh schema (dropped first if a previous run left
+// it) for the benchmark cmd ("bench pages", "bench collab").
+func newPageBench(ctx context.Context, url, cmd, schema string) (b *pageBench, err error) {
+	b = &pageBench{client: &http.Client{}, cmd: cmd, schema: schema}
 	defer func() {
 		if err != nil {
 			b.close()
 		}
 	}()
 	if b.admin, err = pgxpool.New(ctx, url); err != nil {
-		return b, fmt.Errorf("bench pages: connect: %w", err)
+		return b, fmt.Errorf("%s: connect: %w", cmd, err)
 	}
-	for _, q := range []string{"DROP SCHEMA IF EXISTS " + benchPagesSchema + " CASCADE", "CREATE SCHEMA " + benchPagesSchema} {
+	for _, q := range []string{"DROP SCHEMA IF EXISTS " + schema + " CASCADE", "CREATE SCHEMA " + schema} {
 		if _, err = b.admin.Exec(ctx, q); err != nil {
-			return b, fmt.Errorf("bench pages: %s: %w", q, err)
+			return b, fmt.Errorf("%s: %s: %w", cmd, q, err)
 		}
 	}
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return b, err
 	}
-	pc.ConnConfig.RuntimeParams["search_path"] = benchPagesSchema
+	pc.ConnConfig.RuntimeParams["search_path"] = schema
 	pc.MaxConns = 16
 	if b.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
 		return b, err
@@ -226,7 +230,7 @@ func newPageBench(ctx context.Context, url string) (b *pageBench, err error) {
 	}
 	password := auth.NewSecret()
 	if err = web.CreateUser(ctx, b.store, auth.Params{}, "bench", web.UserSpec{Username: benchUser, Password: password, Admin: true}); err != nil {
-		return b, fmt.Errorf("bench pages: create user: %w", err)
+		return b, fmt.Errorf("%s: create user: %w", cmd, err)
 	}
 	srv, err := web.New(web.Config{Logger: quiet, Store: b.store, Docs: b.docs, Projections: b.runner, SecretBox: box})
 	if err != nil {
@@ -282,29 +286,29 @@ func (b *pageBench) signIn(ctx context.Context, password string) (string, error)
 	}
 	resp, data, err := send("/api/auth/login", map[string]string{"username": benchUser, "password": password}, func(*http.Request) {})
 	if err != nil {
-		return "", fmt.Errorf("bench pages: sign in: %w", err)
+		return "", fmt.Errorf("%s: sign in: %w", b.cmd, err)
 	}
 	var session struct {
 		CSRFToken string `json:"csrfToken"`
 	}
 	if err := json.Unmarshal(data, &session); err != nil {
-		return "", fmt.Errorf("bench pages: sign in: %w", err)
+		return "", fmt.Errorf("%s: sign in: %w", b.cmd, err)
 	}
 	cookies := resp.Cookies()
-	_, data, err = send("/api/auth/tokens", map[string]any{"name": "bench pages", "expiresInDays": 1}, func(req *http.Request) {
+	_, data, err = send("/api/auth/tokens", map[string]any{"name": b.cmd, "expiresInDays": 1}, func(req *http.Request) {
 		for _, c := range cookies {
 			req.AddCookie(c)
 		}
 		req.Header.Set(web.CSRFHeader, session.CSRFToken)
 	})
 	if err != nil {
-		return "", fmt.Errorf("bench pages: create token: %w", err)
+		return "", fmt.Errorf("%s: create token: %w", b.cmd, err)
 	}
 	var token struct {
 		Token string `json:"token"`
 	}
 	if err := json.Unmarshal(data, &token); err != nil || token.Token == "" {
-		return "", fmt.Errorf("bench pages: create token: no token in %s", data)
+		return "", fmt.Errorf("%s: create token: no token in %s", b.cmd, data)
 	}
 	return token.Token, nil
 }
@@ -320,7 +324,7 @@ func (b *pageBench) close() {
 		b.pool.Close()
 	}
 	if b.admin != nil {
-		_, _ = b.admin.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+benchPagesSchema+" CASCADE")
+		_, _ = b.admin.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+b.schema+" CASCADE")
 		b.admin.Close()
 	}
 }
@@ -363,23 +367,15 @@ func (b *pageBench) call(ctx context.Context, method, path string, body, out any
 // through the API, inserts nodes, then edits props until the page's stream has the requested
 // number of events. It returns the page id.
 func (b *pageBench) buildPage(ctx context.Context, rng *rand.Rand, nodes, events int) (string, error) {
-	var app, page struct {
+	var page struct {
 		ID      string `json:"id"`
 		Version int64  `json:"version"`
 	}
-	if b.workspace == "" {
-		var ws struct {
-			ID string `json:"id"`
-		}
-		if err := b.call(ctx, http.MethodPost, "/api/workspaces", map[string]any{"name": "Bench"}, &ws); err != nil {
-			return "", err
-		}
-		b.workspace = ws.ID
-	}
-	if err := b.call(ctx, http.MethodPost, "/api/workspaces/"+b.workspace+"/apps", map[string]any{"name": "Bench"}, &app); err != nil {
+	app, err := b.newApp(ctx)
+	if err != nil {
 		return "", err
 	}
-	if err := b.call(ctx, http.MethodPost, "/api/apps/"+app.ID+"/pages", map[string]any{"name": "Big page"}, &page); err != nil {
+	if err := b.call(ctx, http.MethodPost, "/api/apps/"+app+"/pages", map[string]any{"name": "Big page"}, &page); err != nil {
 		return "", err
 	}
 	version := page.Version
@@ -414,6 +410,26 @@ func (b *pageBench) buildPage(ctx context.Context, rng *rand.Rand, nodes, events
 		version = res.Version
 	}
 	return page.ID, nil
+}
+
+// newApp creates an app in the benchmark's workspace (made on the first call) and returns its id.
+func (b *pageBench) newApp(ctx context.Context) (string, error) {
+	if b.workspace == "" {
+		var ws struct {
+			ID string `json:"id"`
+		}
+		if err := b.call(ctx, http.MethodPost, "/api/workspaces", map[string]any{"name": "Bench"}, &ws); err != nil {
+			return "", err
+		}
+		b.workspace = ws.ID
+	}
+	var app struct {
+		ID string `json:"id"`
+	}
+	if err := b.call(ctx, http.MethodPost, "/api/workspaces/"+b.workspace+"/apps", map[string]any{"name": "Bench"}, &app); err != nil {
+		return "", err
+	}
+	return app.ID, nil
 }
 
 // measure times requests GETs of path and as many calls of raw, interleaved so both see the same

@@ -8,6 +8,8 @@
 //	goflow user create      create an account (the first administrator, say)
 //	goflow version          print the version
 //	goflow bench append     benchmark the Postgres store against a raw baseline
+//	goflow bench pages      benchmark page reads and projection rebuilds
+//	goflow bench collab     benchmark co-editing over the WebSocket protocol
 //
 // Settings come from flags, then GOFLOW_* environment variables, then defaults; run
 // "goflow <command> -h" for each command's flags.
@@ -76,6 +78,8 @@ Usage:
   goflow version                  print the version
   goflow bench append [flags]     benchmark the Postgres event store against raw inserts
   goflow bench pages [flags]      benchmark page reads and projection rebuilds on Postgres
+  goflow bench collab [flags]     benchmark co-editing (latency, throughput, loss, memory per
+                                  connection) over the WebSocket protocol on Postgres
 
 Run "goflow <command> -h" for a command's flags.
 `
