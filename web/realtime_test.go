@@ -36,12 +36,14 @@ type wsClient struct {
 // dialWS opens the co-editing socket as c's user (authenticated by its API token).
 func dialWS(t *testing.T, c *client) (*wsClient, *http.Response, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a failure bound: the machine may be loaded
-	defer cancel()
 	h := http.Header{}
 	if c.actor != "" {
+		// Minted before the dial's deadline starts: creating a user and signing in waits for
+		// the projections, which on a second node can take seconds.
 		h.Set("Authorization", "Bearer "+c.with(t).token())
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a failure bound: the machine may be loaded
+	defer cancel()
 	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.base, "http")+"/api/realtime", &websocket.DialOptions{HTTPHeader: h})
 	if err != nil {
 		return nil, resp, err
@@ -498,11 +500,12 @@ func TestRealtimeRechecksCredentialsAndRoles(t *testing.T) {
 // goClient dials the co-editing socket with the Go client as c's user.
 func goClient(t *testing.T, c *client, clientID string) *rtclient.Client {
 	t.Helper()
+	header := http.Header{"Authorization": {"Bearer " + c.token()}} // before the dial's deadline
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	gc, err := rtclient.Dial(ctx, rtclient.Config{
 		URL:      "ws" + strings.TrimPrefix(c.base, "http") + web.RealtimePath,
-		Header:   http.Header{"Authorization": {"Bearer " + c.token()}},
+		Header:   header,
 		ClientID: clientID,
 		Logger:   slog.New(slog.DiscardHandler),
 	})
