@@ -101,6 +101,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	for _, p := range r.cfg.Projections {
 		sub := delivery.NewSubscriber(r.cfg.Log, delivery.SubscriberConfig{
 			ConsumerGroup: ConsumerGroup(p.Name()),
+			// A message per read of the log, applied in one transaction: under load a projection
+			// commits once per batch of events instead of once per event.
+			Batch:         true,
 			LeaseTTL:      r.cfg.LeaseTTL,
 			ClaimInterval: r.cfg.ClaimInterval,
 			Logger:        r.log,
@@ -175,14 +178,25 @@ func (r *Runner) handler(ctx context.Context, p Projection) message.NoPublishHan
 		lc.events = 0
 		r.progress.Notify()
 	}
+	keyed, _ := p.(KeyedProjection)
 	return func(msg *message.Message) error {
-		e, err := delivery.EnvelopeFromMessage(msg)
+		events, err := delivery.EnvelopesFromMessage(msg)
 		if err != nil {
 			return err
 		}
-		if selective && !sel.Handles(e) {
+		handled := events
+		if selective {
+			handled = make([]eventstore.Envelope, 0, len(events))
+			for _, e := range events {
+				if sel.Handles(e) {
+					handled = append(handled, e)
+				}
+			}
+		}
+		last := events[len(events)-1].GlobalPosition
+		if len(handled) == 0 {
 			lc.mu.Lock()
-			lc.position, lc.events = e.GlobalPosition, lc.events+1
+			lc.position, lc.events = last, lc.events+int64(len(events))
 			if lc.timer == nil {
 				lc.timer = time.AfterFunc(skipFlushDelay, flush)
 			}
@@ -192,9 +206,25 @@ func (r *Runner) handler(ctx context.Context, p Projection) message.NoPublishHan
 		lc.mu.Lock()
 		defer lc.mu.Unlock()
 		mctx := msg.Context()
-		err = r.cfg.Docs.Update(mctx, p.Name(), func(tx DocTx) error { return p.Apply(mctx, tx, e) }, e.GlobalPosition, 1+lc.events)
+		err = r.cfg.Docs.Update(mctx, p.Name(), func(tx DocTx) error {
+			if keyed != nil && len(handled) > 1 {
+				var keys []string
+				for _, e := range handled {
+					keys = append(keys, keyed.Keys(e)...)
+				}
+				if err := tx.Prefetch(keys); err != nil {
+					return err
+				}
+			}
+			for _, e := range handled {
+				if err := p.Apply(mctx, tx, e); err != nil {
+					return fmt.Errorf("event at %d (%s %s v%d): %w", e.GlobalPosition, e.Type, e.StreamID, e.StreamVersion, err)
+				}
+			}
+			return nil
+		}, last, int64(len(events))+lc.events)
 		if err != nil {
-			return fmt.Errorf("projection %s: event at %d (%s %s v%d): %w", p.Name(), e.GlobalPosition, e.Type, e.StreamID, e.StreamVersion, err)
+			return fmt.Errorf("projection %s: %w", p.Name(), err)
 		}
 		lc.events = 0 // the checkpoint now covers them
 		r.progress.Notify()

@@ -293,3 +293,54 @@ func TestResumeFrom(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchDelivery: with Batch, a read of the log arrives as one message holding its events in
+// order; a nack redelivers the whole batch; the group's checkpoint moves past it on the ack.
+func TestBatchDelivery(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			s := b.open(t)
+			var want []int64
+			for i := range 6 {
+				res, err := s.Append(ctx, fmt.Sprintf("page-%d", i%2), eventstore.Any(), []eventstore.EventData{{
+					Type: "page.node_prop_set", Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
+				}})
+				require.NoError(t, err)
+				want = append(want, res.Events[0].GlobalPosition)
+			}
+			sub := delivery.NewSubscriber(s, delivery.SubscriberConfig{ConsumerGroup: "batch", ClaimInterval: 20 * time.Millisecond, Batch: true})
+			ch, err := sub.Subscribe(ctx, "page")
+			require.NoError(t, err)
+			var got []int64
+			nacked := false
+			for len(got) < len(want) {
+				var msg *message.Message
+				select {
+				case msg = <-ch:
+				case <-ctx.Done():
+					t.Fatal("no message")
+				}
+				events, err := delivery.EnvelopesFromMessage(msg)
+				require.NoError(t, err)
+				if !nacked {
+					nacked = true
+					msg.Nack()
+					continue
+				}
+				for _, e := range events {
+					got = append(got, e.GlobalPosition)
+				}
+				msg.Ack()
+			}
+			require.Equal(t, want, got, "every event once, in log order, the nacked batch again")
+			require.Eventually(t, func() bool { // saved after the ack, on the subscriber's goroutine
+				cp, err := s.CheckpointLoad(ctx, "delivery:batch:page")
+				return err == nil && cp == want[len(want)-1]
+			}, 10*time.Second, 5*time.Millisecond, "the checkpoint is past the last batch")
+			require.NoError(t, sub.Close())
+		})
+	}
+}

@@ -104,6 +104,45 @@ func messageFromEvent(e eventstore.Envelope) *message.Message {
 	return msg
 }
 
+// MetaBatch marks a message that carries several events (SubscriberConfig.Batch): its payload is
+// their envelopes as a JSON array, and its other metadata describe the last of them.
+const MetaBatch = "goflow_batch"
+
+// messageFromEvents builds one message for a batch of events; see MetaBatch.
+func messageFromEvents(events []eventstore.Envelope) (*message.Message, error) {
+	if len(events) == 1 {
+		return messageFromEvent(events[0]), nil
+	}
+	payload, err := json.Marshal(events)
+	if err != nil {
+		return nil, fmt.Errorf("encode a batch of %d events: %w", len(events), err)
+	}
+	last := messageFromEvent(events[len(events)-1])
+	msg := message.NewMessage(last.UUID, payload)
+	for k, v := range last.Metadata {
+		msg.Metadata.Set(k, v)
+	}
+	msg.Metadata.Set(MetaBatch, strconv.Itoa(len(events)))
+	return msg, nil
+}
+
+// EnvelopesFromMessage returns the events of a message: every event of a batch message, or the
+// one event of any other (see EnvelopeFromMessage).
+func EnvelopesFromMessage(msg *message.Message) ([]eventstore.Envelope, error) {
+	if msg.Metadata.Get(MetaBatch) == "" {
+		e, err := EnvelopeFromMessage(msg)
+		if err != nil {
+			return nil, err
+		}
+		return []eventstore.Envelope{e}, nil
+	}
+	var events []eventstore.Envelope
+	if err := json.Unmarshal(msg.Payload, &events); err != nil || len(events) == 0 {
+		return nil, fmt.Errorf("batch message %s: %w: payload is not a list of envelopes", msg.UUID, eventstore.ErrInvalidInput)
+	}
+	return events, nil
+}
+
 func setIf(msg *message.Message, key, value string) {
 	if value != "" {
 		msg.Metadata.Set(key, value)

@@ -35,6 +35,10 @@ type SubscriberConfig struct {
 	ClaimInterval time.Duration
 	// BatchSize is how many events are read from the store at once. Default 500.
 	BatchSize int
+	// Batch delivers the events of each read as one message (see MetaBatch and
+	// EnvelopesFromMessage) instead of one message per event: for consumers that apply several
+	// events in one transaction. Acks, nacks and checkpoints then cover the whole batch.
+	Batch bool
 	// Logger receives consumer errors. Default slog.Default().
 	Logger *slog.Logger
 	// ResumeFrom, if set, replaces the group's own checkpoint: whenever the subscriber (re)claims
@@ -244,6 +248,23 @@ func (s *Subscriber) deliverFrom(ctx context.Context, name, topic string, l *lea
 	}
 	err = s.store.Subscribe(ctx, eventstore.SubscribeParams{After: pos, Topic: filter, BatchSize: s.cfg.BatchSize},
 		func(ctx context.Context, events []eventstore.Envelope) error {
+			if s.cfg.Batch && len(events) > 0 {
+				if err := s.deliverBatch(ctx, events, out); err != nil {
+					return err
+				}
+				last := events[len(events)-1].GlobalPosition
+				if s.cfg.ResumeFrom == nil {
+					ok, err := s.store.CheckpointSwap(ctx, name, pos, last)
+					if err != nil {
+						return fmt.Errorf("save checkpoint: %w", err)
+					}
+					if !ok {
+						return errLostLease
+					}
+				}
+				pos = last
+				return nil
+			}
 			for _, e := range events {
 				if err := s.deliver(ctx, e, out); err != nil {
 					return err
@@ -271,8 +292,21 @@ func (s *Subscriber) deliverFrom(ctx context.Context, name, topic string, l *lea
 
 // deliver hands one event to the consumer until it is acked; a nack redelivers it.
 func (s *Subscriber) deliver(ctx context.Context, e eventstore.Envelope, out chan<- *message.Message) error {
+	return s.deliverMessage(ctx, func() (*message.Message, error) { return messageFromEvent(e), nil }, out)
+}
+
+// deliverBatch hands a batch of events to the consumer as one message until it is acked.
+func (s *Subscriber) deliverBatch(ctx context.Context, events []eventstore.Envelope, out chan<- *message.Message) error {
+	return s.deliverMessage(ctx, func() (*message.Message, error) { return messageFromEvents(events) }, out)
+}
+
+// deliverMessage sends a fresh message from build until one is acked; a nack redelivers it.
+func (s *Subscriber) deliverMessage(ctx context.Context, build func() (*message.Message, error), out chan<- *message.Message) error {
 	for {
-		msg := messageFromEvent(e)
+		msg, err := build()
+		if err != nil {
+			return err
+		}
 		msgCtx, cancel := context.WithCancel(ctx)
 		msg.SetContext(msgCtx)
 		select {
