@@ -19,7 +19,7 @@ func TestBenchCollab(t *testing.T) {
 	a, stdout, stderr := testApp(nil)
 	err := a.run(context.Background(), []string{"bench", "collab", "--database-url", pgtest.URL(t),
 		"--clients", "3", "--rate", "20", "--pages", "3", "--page-clients", "2", "--page-rate", "10",
-		"--warmup", "100ms", "--duration", "500ms", "--drain", "5s", "--idle", "20", "--raw-duration", "200ms", "--json"})
+		"--warmup", "100ms", "--duration", "500ms", "--drain", "30s", "--idle", "20", "--raw-duration", "200ms", "--json"})
 	require.NoError(t, err, "stderr: %s", stderr)
 	out := stdout.String()
 	for _, want := range []string{"raw baseline", "appends/s", "one page: 1 page(s) x 3 clients", "many pages: 3 page(s) x 2 clients",
