@@ -42,6 +42,10 @@ type EngineConfig struct {
 	Now func() time.Time
 	// NewID generates ids for nodes the server creates; default a UUID v7.
 	NewID func() string
+	// AfterCommit, if set, runs after each append a room commits, under the room's lock, with the
+	// state after it (*domain.Page or *domain.Script; read it, do not keep it). The web layer
+	// saves page snapshots with it, as it does for its own writes.
+	AfterCommit func(ctx context.Context, doc string, before, after int64, state any)
 	// Inline commits each submit before Session.Handle returns, instead of on the room's
 	// flusher goroutine: no group commit, but a deterministic order for simulations and tools.
 	Inline bool

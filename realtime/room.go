@@ -595,7 +595,15 @@ func (r *room) committed(batch []submission, d decided, res eventstore.AppendRes
 	if over := len(r.hist) - r.e.cfg.ScriptHistory; over > 0 {
 		r.hist = append(r.hist[:0:0], r.hist[over:]...)
 	}
+	before := r.version
 	r.version = res.StreamVersion
+	if f := r.e.cfg.AfterCommit; f != nil {
+		var state any = r.page
+		if r.script != nil {
+			state = r.script
+		}
+		f(context.Background(), r.doc, before, r.version, state)
+	}
 	for _, p := range d.pending {
 		d.results[p.sub][p.op].Version = first + int64(p.lastEvent)
 	}

@@ -22,6 +22,7 @@ func (s *Server) newRealtime() error {
 	}
 	engine, err := realtime.NewEngine(realtime.EngineConfig{
 		Store: s.api.store, Catalog: s.api.catalog, Logger: s.log, Now: s.api.now, NewID: newID,
+		AfterCommit: s.api.snapshotCoEdited,
 	})
 	if err != nil {
 		return err
@@ -40,6 +41,15 @@ func (s *Server) newRealtime() error {
 	}
 	s.engine, s.realtime = engine, srv
 	return nil
+}
+
+// snapshotCoEdited saves page snapshots for co-edited pages on the same schedule as the API's
+// own writes, so that history reads of a page edited live start from a recent snapshot.
+func (a *api) snapshotCoEdited(ctx context.Context, doc string, before, after int64, state any) {
+	n := pageAggregate.snapshotEvery
+	if _, ok := state.(*domain.Page); ok && n > 0 && before/n != after/n {
+		a.saveSnapshot(ctx, doc, after, state)
+	}
 }
 
 // serveRealtime upgrades GET /api/realtime.

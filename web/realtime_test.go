@@ -589,3 +589,26 @@ func TestRealtimeGoClients(t *testing.T) {
 		coEditWithGoClients(t, goClient(t, b.c, "alice-go"), goClient(t, node2.as("bob"), "bob-go"), page, script, node2)
 	})
 }
+
+// TestRealtimeSavesPageSnapshots: pages edited live get snapshots on the API's schedule (every
+// 100 versions), so reading their history stays cheap.
+func TestRealtimeSavesPageSnapshots(t *testing.T) {
+	t.Parallel()
+	b := newAPI(t, "sqlite", webConfig())
+	page, _ := realtimeFixture(t, b)
+	w := connect(t, b.c, "snap")
+	w.send(map[string]any{"type": "subscribe", "doc": page, "version": 1})
+	w.expect("subscribed")
+	ops := make([]any, 120)
+	for i := range ops {
+		ops[i] = map[string]any{"seq": i + 1, "page": map[string]any{"op": "insert_node", "nodeId": fmt.Sprintf("n%d", i), "type": "Text"}}
+	}
+	w.send(map[string]any{"type": "submit", "doc": page, "baseVersion": 1, "ops": ops})
+	w.expect("ack")
+	snap, err := b.store.SnapshotLoad(context.Background(), page, 0)
+	require.NoError(t, err)
+	require.EqualValues(t, 121, snap.Version, "saved after the commit that crossed version 100")
+	// History reads from it agree with the log.
+	old := b.c.get("/api/pages/" + strings.TrimPrefix(page, "page-") + "?version=110").ok(http.StatusOK)
+	require.Len(t, old["root"].(map[string]any)["children"], 109)
+}
