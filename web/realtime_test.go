@@ -198,7 +198,7 @@ func TestRealtimeBadMessagesKeepTheConnection(t *testing.T) {
 	w.send(map[string]any{"type": "ping", "id": "still-there"})
 	require.Equal(t, "still-there", w.expect("pong")["id"], "the connection is still open")
 
-	// An oversized message closes only its own connection (1009).
+	// P28: an oversized message closes only its own connection (1009).
 	big := `{"type":"ping","id":"` + strings.Repeat("x", realtime.MaxMessageBytes) + `"}`
 	w.sendRaw([]byte(big))
 	require.Equal(t, websocket.StatusMessageTooBig, w.closeStatus())
@@ -206,6 +206,7 @@ func TestRealtimeBadMessagesKeepTheConnection(t *testing.T) {
 	require.Equal(t, "other", other.expect("pong")["id"], "other connections carry on")
 }
 
+// TestRealtimeRolesPerMessage: P26.
 func TestRealtimeRolesPerMessage(t *testing.T) {
 	t.Parallel()
 	b := newAPI(t, "sqlite", webConfig())
@@ -303,7 +304,7 @@ func TestRealtimeCoEditing(t *testing.T) {
 		require.NoError(t, err)
 		require.EqualValues(t, 2, v, "the resubmit appended nothing")
 
-		// A change through the HTTP API reaches the sockets too (the engine follows the log).
+		// P32: a change through the HTTP API reaches the sockets too (the engine follows the log).
 		b.c.post("/api/pages/"+strings.TrimPrefix(page, "page-")+"/ops", map[string]any{
 			"expectedVersion": 2, "ops": []any{map[string]any{"op": "set_prop", "nodeId": "btn", "path": "label", "value": "Pay"}},
 		}).ok(http.StatusOK)
@@ -311,13 +312,13 @@ func TestRealtimeCoEditing(t *testing.T) {
 		require.EqualValues(t, 3, ev["version"])
 		require.Equal(t, "page.node_prop_set", ev["type"])
 
-		// Presence: relayed to the others, never stored.
+		// P22: presence is relayed to the others, never stored.
 		bob.send(map[string]any{"type": "presence", "doc": page, "state": map[string]any{"selection": []string{"btn"}}})
 		pr := awaitPresence(t, alice)
 		require.Equal(t, "bob", pr["user"])
 		require.Equal(t, "bob-tab", pr["clientId"])
 
-		// Scripts: two people typing at once both keep their text.
+		// P19: two people typing in one script at once both keep their text.
 		for _, w := range []*wsClient{alice, bob} {
 			w.send(map[string]any{"type": "subscribe", "doc": script, "version": 1})
 			w.expect("subscribed")
@@ -384,7 +385,7 @@ func secondNode(t *testing.T, b apiBundle) *client {
 	return &c
 }
 
-// TestRealtimeTwoNodes: clients connected to two servers on one Postgres co-edit a page; every
+// TestRealtimeTwoNodes (P6, P32): clients connected to two servers on one Postgres co-edit a page; every
 // client sees every change exactly once, in version order, and ends at the database's version.
 func TestRealtimeTwoNodes(t *testing.T) {
 	t.Parallel()
