@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goflow-dev/goflow/domain"
@@ -81,6 +84,7 @@ func (m *memTransport) take(typ string) []map[string]any {
 
 type rulesEnv struct {
 	t      *testing.T
+	engine *realtime.Engine
 	store  *countingStore
 	server *realtime.Server
 	page   string
@@ -102,7 +106,7 @@ func newRulesEnv(t *testing.T, cfg realtime.EngineConfig) *rulesEnv {
 	srv, err := realtime.NewServer(realtime.ServerConfig{Engine: engine, Access: allowAll{}, User: func(*http.Request) string { return "" }, Logger: cfg.Logger})
 	require.NoError(t, err)
 	h := &fuzzHarness{ctx: ctx, store: st}
-	e := &rulesEnv{t: t, store: cs, server: srv}
+	e := &rulesEnv{t: t, engine: engine, store: cs, server: srv}
 	e.page, e.script = h.createDocs(t, 1)
 	return e
 }
@@ -326,4 +330,24 @@ func TestRuleP27OverloadP31Ping(t *testing.T) {
 		defer ts.mu.Unlock()
 		return ts.closed == realtime.CloseOverload
 	}, 5*time.Second, 5*time.Millisecond, "P27 a client that does not keep up is closed with 4008")
+}
+
+func TestRuleP30ShutdownClosesWith1001(t *testing.T) {
+	e := newRulesEnv(t, realtime.EngineConfig{Inline: true})
+	// A server on the same engine whose requests are all ada's.
+	named, err := realtime.NewServer(realtime.ServerConfig{Engine: e.engine, Access: allowAll{}, User: func(*http.Request) string { return "ada" }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(named)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	require.NoError(t, err)
+	defer ws.CloseNow()
+	require.NoError(t, ws.Write(ctx, websocket.MessageText, []byte(`{"type":"hello","protocol":1,"clientId":"c"}`)))
+	_, _, err = ws.Read(ctx) // welcome
+	require.NoError(t, err)
+	named.Shutdown()
+	_, _, err = ws.Read(ctx)
+	require.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(err))
 }
