@@ -22,6 +22,16 @@ var (
 	ErrClosed = errors.New("engine stopped")
 )
 
+// Fanout tells other nodes about commits faster than the event log's wake-ups can (NATS
+// JetStream in production: package realtime/natsfanout). It is an optimisation: the engine keeps
+// following the log, which stays the source of truth and the fallback.
+type Fanout interface {
+	// Publish announces that doc reached version on this node. Best effort.
+	Publish(ctx context.Context, doc string, version int64) error
+	// Subscribe calls fn for every announcement (its own included) until ctx ends.
+	Subscribe(ctx context.Context, fn func(doc string, version int64)) error
+}
+
 // EngineConfig configures an Engine.
 type EngineConfig struct {
 	Store   eventstore.Store
@@ -46,6 +56,12 @@ type EngineConfig struct {
 	// state after it (*domain.Page or *domain.Script; read it, do not keep it). The web layer
 	// saves page snapshots with it, as it does for its own writes.
 	AfterCommit func(ctx context.Context, doc string, before, after int64, state any)
+	// Fanout, if set, announces this node's commits to the others and hands theirs to the rooms
+	// here as soon as they arrive.
+	Fanout Fanout
+	// FollowLog, when false, stops Run from following the log, leaving Fanout as the only way
+	// other writers' changes arrive (tests of the fan-out use it). Default true.
+	FollowLog *bool
 	// Inline commits each submit before Session.Handle returns, instead of on the room's
 	// flusher goroutine: no group commit, but a deterministic order for simulations and tools.
 	Inline bool
@@ -91,6 +107,25 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 // subscribers. Events the room appended itself are recognised by version and skipped. It returns
 // when ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
+	if f := e.cfg.Fanout; f != nil {
+		go func() {
+			err := f.Subscribe(ctx, func(doc string, version int64) {
+				if r := e.lookup(doc); r != nil {
+					r.external(ctx, version)
+				}
+			})
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("realtime: fan-out subscription ended; following the log only", "err", err)
+			}
+		}()
+	}
+	if e.cfg.FollowLog != nil && !*e.cfg.FollowLog {
+		<-ctx.Done()
+		e.mu.Lock()
+		e.closed = true
+		e.mu.Unlock()
+		return nil
+	}
 	head, err := e.cfg.Store.Head(ctx)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -597,6 +597,16 @@ func (r *room) committed(batch []submission, d decided, res eventstore.AppendRes
 	}
 	before := r.version
 	r.version = res.StreamVersion
+	if f := r.e.cfg.Fanout; f != nil {
+		doc, v := r.doc, r.version
+		go func() { // best effort, off the room's lock: the log is the fallback
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := f.Publish(ctx, doc, v); err != nil {
+				r.e.log.Warn("realtime: fan-out publish failed", "doc", doc, "err", err)
+			}
+		}()
+	}
 	if f := r.e.cfg.AfterCommit; f != nil {
 		var state any = r.page
 		if r.script != nil {
