@@ -13,6 +13,7 @@ const (
 	CategoryUser       = "user"
 	CategoryWorkspace  = "workspace"
 	CategoryAuthLog    = "authlog"
+	CategorySession    = "session"
 )
 
 // StreamUnknownLogins records failed logins for usernames that have no account (events
@@ -31,3 +32,6 @@ func StreamQuery(id string) string       { return CategoryQuery + "-" + id }
 // version "no stream" is what keeps usernames unique.
 func StreamUser(id string) string      { return CategoryUser + "-" + id }
 func StreamWorkspace(id string) string { return CategoryWorkspace + "-" + id }
+
+// StreamSession is one runtime session of a running app: its start and every dispatch.
+func StreamSession(id string) string { return CategorySession + "-" + id }
