@@ -22,7 +22,7 @@ func (s *Server) newRealtime() error {
 	}
 	engine, err := realtime.NewEngine(realtime.EngineConfig{
 		Store: s.api.store, Catalog: s.api.catalog, Logger: s.log, Now: s.api.now, NewID: newID,
-		AfterCommit: s.api.snapshotCoEdited,
+		AfterCommit: s.api.snapshotCoEdited, Fanout: s.cfg.Fanout,
 	})
 	if err != nil {
 		return err

@@ -72,6 +72,9 @@ type Config struct {
 	// AllowedOrigins are other origins (host patterns, e.g. "editor.example.com") whose pages may
 	// open the co-editing WebSocket; the server's own origin always may.
 	AllowedOrigins []string
+	// Fanout, if set, announces co-editing commits to the other nodes and receives theirs
+	// (realtime/natsfanout), so they reach subscribers sooner than through the event log.
+	Fanout realtime.Fanout
 }
 
 // Server serves GoFlow's HTTP API.

@@ -104,6 +104,8 @@ func TestUsageErrors(t *testing.T) {
 		{"user", "create", "--username", "ada", "extra"},
 		{"serve", "--session-idle", "0s"},
 		{"serve", "--session-max", "soon"},
+		{"serve", "--fanout", "redis://127.0.0.1:6379"},
+		{"serve", "--fanout", "127.0.0.1:4222"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()

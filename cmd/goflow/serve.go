@@ -24,6 +24,7 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 		lf        logFlags
 		kf        secretKeyFlags
 		sess      sessionFlags
+		ff        fanoutFlags
 	)
 	fs.StringVar(&addr, "addr", ":8080", withEnv("HTTP listen address", envAddr))
 	env["addr"] = envAddr
@@ -33,6 +34,7 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 	kf.register(fs, env)
 	sess.register(fs, env)
 	lf.register(fs, env)
+	ff.register(fs, env)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: goflow serve [flags]\n\nRun the HTTP server. On the first start of an empty store it prints a\n"+
 			"one-time setup token for creating the first administrator.\n\nFlags:\n")
@@ -46,6 +48,9 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	if err := sess.validate(); err != nil {
+		return err
+	}
+	if err := ff.validate(); err != nil {
 		return err
 	}
 
@@ -111,9 +116,22 @@ func (a app) serve(ctx context.Context, args []string) (err error) {
 		log.Info("projections stopped")
 	}()
 
+	fanout, closeFanout, err := ff.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	if fanout != nil {
+		log.Info("co-editing fan-out connected", "url", redactURL(ff.url))
+	}
+	defer func() {
+		if cerr := closeFanout(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close co-editing fan-out: %w", cerr))
+		}
+	}()
+
 	srv, err := web.New(web.Config{
 		Addr: addr, Logger: log, Store: st, Docs: docs, Projections: runner,
-		Auth: sess.authConfig(setupToken), SecretBox: box,
+		Auth: sess.authConfig(setupToken), SecretBox: box, Fanout: fanout,
 	})
 	if err != nil {
 		return err
