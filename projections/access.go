@@ -40,7 +40,8 @@ type Membership struct {
 
 // Owner says where a resource belongs. For an app stream both fields are set (WorkspaceID is ""
 // for apps created outside any workspace); for the streams of an app's pages, scripts, schemas,
-// data sources and queries only AppID is, and the app's own Owner gives the workspace.
+// data sources, queries and runtime sessions only AppID is, and the app's own Owner gives the
+// workspace.
 type Owner struct {
 	AppID       string `json:"appId"`
 	WorkspaceID string `json:"workspaceId"`
@@ -62,8 +63,9 @@ type workspaceAccess struct {
 //
 //   - "member/<userId>/<workspaceId>" -> {"role"}: a user's workspaces, from the workspace
 //     events; deleting a workspace deletes its members' documents.
-//   - "owner/<streamId>" -> Owner: for app streams from app.created, and for page, script,
-//     schema, data source and query streams from their created event.
+//   - "owner/<streamId>" -> Owner: for app streams from app.created, for page, script,
+//     schema, data source and query streams from their created event, and for runtime session
+//     streams from session.started.
 //   - "ws/<workspaceId>" -> {"members", "deleted"}: internal, the member list at the workspace
 //     stream's version. Workspace events at or below it are skipped, which makes Apply idempotent;
 //     owner documents are written from one event each and rewriting them changes nothing.
@@ -80,7 +82,7 @@ func NewAccessProjection() *AccessProjection {
 	owners := map[string]bool{}
 	for _, e := range []domain.Event{
 		&domain.AppCreated{}, &domain.PageCreated{}, &domain.ScriptCreated{}, &domain.SchemaCreated{},
-		&domain.DataSourceCreated{}, &domain.QueryCreated{},
+		&domain.DataSourceCreated{}, &domain.QueryCreated{}, &domain.SessionStarted{},
 	} {
 		owners[e.EventType()] = true
 	}
@@ -135,6 +137,8 @@ func (p *AccessProjection) Apply(_ context.Context, tx DocTx, e eventstore.Envel
 	case *domain.DataSourceCreated:
 		o.AppID = ev.AppID
 	case *domain.QueryCreated:
+		o.AppID = ev.AppID
+	case *domain.SessionStarted:
 		o.AppID = ev.AppID
 	default:
 		return nil

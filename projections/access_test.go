@@ -66,6 +66,10 @@ func accessFixture(t *testing.T, b backend) *workload {
 	query := &domain.Query{}
 	evs, err = query.Decide(domain.CreateQuery{QueryID: "q1", AppID: "a1", DataSourceID: "d1", Name: "Q", Template: "GET /x"}, w.env)
 	require.True(t, commit(w, domain.StreamQuery("q1"), query, 0, (*domain.Query).Apply, evs, err))
+	sess := &domain.RuntimeSession{}
+	ref := domain.ScriptRef{ScriptID: "s1", Version: 1}
+	evs, err = sess.Decide(domain.StartRuntimeSession{SessionID: "rs1", AppID: "a1", PageID: "p1", Mode: domain.SessionPreview, PageReducer: ref, AppReducer: ref}, w.env)
+	require.True(t, commit(w, domain.StreamSession("rs1"), sess, 0, (*domain.RuntimeSession).Apply, evs, err))
 	return w
 }
 
@@ -108,6 +112,7 @@ func TestAccessProjection(t *testing.T) {
 				domain.StreamSchema("sc1"):    {AppID: "a1"},
 				domain.StreamDataSource("d1"): {AppID: "a1"},
 				domain.StreamQuery("q1"):      {AppID: "a1"},
+				domain.StreamSession("rs1"):   {AppID: "a1"},
 			}
 			for stream, want := range owners {
 				got, err := projections.ReadOwner(ctx, b.docs, stream)

@@ -13,6 +13,7 @@ import (
 	"github.com/goflow-dev/goflow/domain/secretbox"
 	"github.com/goflow-dev/goflow/eventstore"
 	"github.com/goflow-dev/goflow/projections"
+	"github.com/goflow-dev/goflow/runtime/jsbox"
 	"github.com/goflow-dev/goflow/web/auth"
 )
 
@@ -36,6 +37,8 @@ type api struct {
 	limiter        *auth.Limiter
 	// box seals data source secrets before they are stored.
 	box *secretbox.Box
+	// sandbox runs the reducers of time-travel replays.
+	sandbox *jsbox.Sandbox
 	// setupMu serializes first-administrator setups.
 	setupMu sync.Mutex
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/goflow-dev/goflow/domain"
 )
 
 // Callers of the authorization matrix. admin is a server administrator who is not a member of
@@ -104,6 +106,11 @@ var expectedAccess = map[string]access{
 	"GET /api/queries/{queryID}":             auditors,
 	"PATCH /api/queries/{queryID}":           editors,
 	"DELETE /api/queries/{queryID}":          editors,
+
+	"GET /api/sessions/{sessionID}":         auditors,
+	"GET /api/sessions/{sessionID}/actions": auditors,
+	"GET /api/sessions/{sessionID}/state":   auditors, // without ?step=: 400 once authorized
+	"GET /api/sessions/{sessionID}/diff":    auditors,
 }
 
 // TestAuthorizationMatrix calls every route the router serves as every kind of caller and checks
@@ -173,7 +180,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 // fixtures are one of each resource in the bundle's workspace.
 type fixtures struct {
-	ws, app, page, script, schema, dataSource, query string
+	ws, app, page, script, schema, dataSource, query, session string
 }
 
 func newFixtures(t *testing.T, b apiBundle) fixtures {
@@ -187,6 +194,10 @@ func newFixtures(t *testing.T, b apiBundle) fixtures {
 		"name": "api", "kind": "rest", "config": map[string]any{"baseUrl": "https://api.example.com"},
 	}).ok(http.StatusCreated)["id"].(string)
 	fx.query = c.post("/api/apps/"+fx.app+"/queries", map[string]any{"name": "orders", "dataSourceId": fx.dataSource, "template": "GET /orders"}).ok(http.StatusCreated)["id"].(string)
+	ref := domain.ScriptRef{ScriptID: fx.script, Version: 1}
+	fx.session = recordSession(t, b, domain.StartRuntimeSession{
+		AppID: fx.app, PageID: fx.page, Mode: domain.SessionPreview, PageReducer: ref, AppReducer: ref,
+	}, nil, false)
 	return fx
 }
 
@@ -195,6 +206,7 @@ func (fx fixtures) fill(pattern string) string {
 	return strings.NewReplacer(
 		"{workspaceID}", fx.ws, "{appID}", fx.app, "{pageID}", fx.page, "{scriptID}", fx.script,
 		"{schemaID}", fx.schema, "{dataSourceID}", fx.dataSource, "{queryID}", fx.query,
+		"{sessionID}", fx.session,
 		"{userID}", "victim", "{tokenID}", "no-such-token",
 	).Replace(pattern)
 }

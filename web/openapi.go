@@ -350,6 +350,32 @@ func operations() []operation {
 			access:  editors, body: "PatchQuery", status: 200, resp: "Query", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/queries/{queryID}", id: "deleteQuery", tag: "queries", summary: "Delete a query",
 			access: editors, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
+
+		{method: "GET", path: "/api/sessions/{sessionID}", id: "getRuntimeSession", tag: "timetravel",
+			summary: "A recorded runtime session",
+			access:  auditors, status: 200, resp: "RuntimeSession"},
+		{method: "GET", path: "/api/sessions/{sessionID}/actions", id: "listSessionActions", tag: "timetravel",
+			summary: "A session's recorded steps, oldest first",
+			access:  auditors,
+			query:   append([]param{qString("type", "Only the steps whose action has this type.")}, pageQuery...),
+			status:  200, resp: "SessionStepList"},
+		{method: "GET", path: "/api/sessions/{sessionID}/state", id: "getSessionState", tag: "timetravel",
+			summary: "The page and app states after a step, replayed",
+			description: "Replays the recorded actions through the recorded reducer versions up to the step. " +
+				"409 replay_failed when a recorded script version cannot be run.",
+			access: auditors,
+			query: []param{{name: "step", required: true, desc: "The step: 0 for the initial state, at most the session's steps.",
+				schema: map[string]any{"type": "integer", "minimum": 0}}},
+			status: 200, resp: "SessionState", problems: []int{409}},
+		{method: "GET", path: "/api/sessions/{sessionID}/diff", id: "diffSessionStates", tag: "timetravel",
+			summary:     "The JSON paths of the page and app states that differ between two steps",
+			description: "Both states are replayed as for the state operation; 409 replay_failed when that fails.",
+			access:      auditors,
+			query: []param{
+				{name: "from", required: true, desc: "The first step (0: the initial state).", schema: map[string]any{"type": "integer", "minimum": 0}},
+				{name: "to", required: true, desc: "The second step.", schema: map[string]any{"type": "integer", "minimum": 0}},
+			},
+			status: 200, resp: "SessionDiff", problems: []int{409}},
 	}
 }
 
@@ -958,6 +984,47 @@ func schemas() map[string]any {
 			"version":        integer(""),
 		}, "id", "appId", "dataSourceId", "name", "template", "params", "version"),
 		"QueryList": listOf("Query"),
+
+		"ScriptRef": obj(map[string]any{"scriptId": str(""), "version": integer("The script's version.")}, "scriptId", "version"),
+		"RuntimeSession": obj(map[string]any{
+			"id": str(""), "appId": str(""), "pageId": str("The page the session started on."),
+			"mode":        map[string]any{"type": "string", "enum": []string{string(domain.SessionPreview), string(domain.SessionPublished)}},
+			"user":        str("The user who ran the app."),
+			"started":     dateTime(""),
+			"steps":       integer("The number of recorded steps (steps count from 1)."),
+			"ended":       boolean(""),
+			"pageReducer": ref("ScriptRef"), "appReducer": ref("ScriptRef"),
+			"version": integer("The session stream's version."),
+		}, "id", "appId", "pageId", "mode", "user", "started", "steps", "ended", "pageReducer", "appReducer", "version"),
+		"SessionStepList": listOf("SessionStep"),
+		"SessionStep": obj(map[string]any{
+			"step":   integer(""),
+			"action": obj(map[string]any{"type": str(""), "payload": anyJSON("")}, "type"),
+			"source": obj(map[string]any{
+				"nodeId": str("The component whose event dispatched the action."), "event": str("e.g. onClick."),
+				"payload": anyJSON(""),
+			}, "nodeId", "event"),
+			"handler":     ref("ScriptRef"),
+			"pageReducer": ref("ScriptRef"), "appReducer": ref("ScriptRef"),
+			"time":           dateTime("Date.now() for the reducers (millisecond precision)."),
+			"durationMicros": integer("The reducers' run time."),
+			"error":          str("Set when a reducer threw: the step left both states as they were."),
+		}, "step", "action", "pageReducer", "appReducer", "time", "durationMicros"),
+		"SessionState": obj(map[string]any{
+			"step": integer(""), "page": anyJSON("The page state (absent: undefined)."),
+			"app":         anyJSON("The app state (absent: undefined)."),
+			"pageReducer": ref("ScriptRef"), "appReducer": ref("ScriptRef"),
+			"error":    str("The reducer error the replayed step produced."),
+			"diverged": boolean("The replayed step's error differs from the recorded one."),
+		}, "step"),
+		"SessionDiff": obj(map[string]any{
+			"from": integer(""), "to": integer(""),
+			"page": arrayOf(ref("StateChange")), "app": arrayOf(ref("StateChange")),
+		}, "from", "to", "page", "app"),
+		"StateChange": obj(map[string]any{
+			"path": str("JSON pointer (\"\" is the whole state)."),
+			"kind": map[string]any{"type": "string", "enum": []string{"added", "removed", "changed"}},
+		}, "path", "kind"),
 		"CreateQuery": closed(map[string]any{
 			"name": str(""), "dataSourceId": str("A data source of the same app."), "template": str(""),
 			"params": arrayOf(ref("QueryParam")), "resultSchemaId": str("A schema of the same app."),

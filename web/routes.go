@@ -34,6 +34,7 @@ func (s *Server) routeTable() []route {
 		schema     = resourceParam("schemaID", "schema", domain.StreamSchema)
 		datasource = resourceParam("dataSourceID", "data source", domain.StreamDataSource)
 		query      = resourceParam("queryID", "query", domain.StreamQuery)
+		session    = resourceParam("sessionID", "session", domain.StreamSession)
 		view       = domain.PermView
 		audit      = domain.PermAudit
 		edit       = domain.PermEdit
@@ -120,6 +121,12 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/queries/{queryID}", member(audit, query), a.handle(a.getQuery)},
 		{"PATCH", "/api/queries/{queryID}", member(edit, query), a.handle(a.patchQuery)},
 		{"DELETE", "/api/queries/{queryID}", member(edit, query), a.handle(a.deleteQuery)},
+
+		// The time-travel debugger reads recorded runtime sessions: history, hence audit.
+		{"GET", "/api/sessions/{sessionID}", member(audit, session), a.handle(a.getRuntimeSession)},
+		{"GET", "/api/sessions/{sessionID}/actions", member(audit, session), a.handle(a.sessionActions)},
+		{"GET", "/api/sessions/{sessionID}/state", member(audit, session), a.handle(a.sessionState)},
+		{"GET", "/api/sessions/{sessionID}/diff", member(audit, session), a.handle(a.diffSession)},
 	}
 }
 

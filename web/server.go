@@ -130,6 +130,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.Catalog = cat
 	}
 
+	box, err := newReplaySandbox()
+	if err != nil {
+		return nil, fmt.Errorf("web: replay sandbox: %w", err)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.api = &api{
 		store:          cfg.Events,
@@ -142,6 +146,7 @@ func New(cfg Config) (*Server, error) {
 		auth:           cfg.Auth,
 		limiter:        auth.NewLimiter(cfg.Auth.Limiter),
 		box:            cfg.SecretBox,
+		sandbox:        box,
 	}
 	if err := s.newRealtime(); err != nil {
 		return nil, fmt.Errorf("web: realtime: %w", err)
