@@ -107,10 +107,13 @@ var expectedAccess = map[string]access{
 	"PATCH /api/queries/{queryID}":           editors,
 	"DELETE /api/queries/{queryID}":          editors,
 
-	"GET /api/sessions/{sessionID}":         auditors,
-	"GET /api/sessions/{sessionID}/actions": auditors,
-	"GET /api/sessions/{sessionID}/state":   auditors, // without ?step=: 400 once authorized
-	"GET /api/sessions/{sessionID}/diff":    auditors,
+	"GET /api/sessions/{sessionID}":          auditors,
+	"GET /api/sessions/{sessionID}/actions":  auditors,
+	"GET /api/sessions/{sessionID}/state":    auditors, // without ?step=: 400 once authorized
+	"GET /api/sessions/{sessionID}/diff":     auditors,
+	"POST /api/sessions/{sessionID}/rerun":   auditors,
+	"GET /api/sessions/{sessionID}/export":   auditors,
+	"POST /api/apps/{appID}/sessions/import": editors,
 }
 
 // TestAuthorizationMatrix calls every route the router serves as every kind of caller and checks

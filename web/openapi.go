@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ type operation struct {
 	access      opAccess
 	query       []param
 	body        string         // request body schema name in components; "" for none
+	bodyMedia   string         // the request body's media type; "" for application/json
 	status      int            // success status
 	resp        string         // success response schema name; "" for a response without a body
 	respHeaders map[string]any // headers of the success response (Set-Cookie)
@@ -71,6 +73,11 @@ var pageQuery = []param{
 		schema: map[string]any{"type": "integer", "minimum": 1, "default": defaultPageLimit}},
 	qString("cursor", "The nextCursor of the previous page; absent for the first page."),
 }
+
+// skipQuery is the time-travel debugger's skip list: the client keeps it, the history is unchanged.
+var skipQuery = param{name: "skip",
+	desc:   "Steps to leave out of the replay, comma-separated (at most 1000, each within 1..the session's steps).",
+	schema: map[string]any{"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"}}
 
 var expectedVersionQuery = param{name: "expectedVersion", required: true,
 	desc:   "The version you last read; a different current version answers 409 with currentVersion.",
@@ -365,7 +372,7 @@ func operations() []operation {
 				"409 replay_failed when a recorded script version cannot be run.",
 			access: auditors,
 			query: []param{{name: "step", required: true, desc: "The step: 0 for the initial state, at most the session's steps.",
-				schema: map[string]any{"type": "integer", "minimum": 0}}},
+				schema: map[string]any{"type": "integer", "minimum": 0}}, skipQuery},
 			status: 200, resp: "SessionState", problems: []int{409}},
 		{method: "GET", path: "/api/sessions/{sessionID}/diff", id: "diffSessionStates", tag: "timetravel",
 			summary:     "The JSON paths of the page and app states that differ between two steps",
@@ -374,8 +381,29 @@ func operations() []operation {
 			query: []param{
 				{name: "from", required: true, desc: "The first step (0: the initial state).", schema: map[string]any{"type": "integer", "minimum": 0}},
 				{name: "to", required: true, desc: "The second step.", schema: map[string]any{"type": "integer", "minimum": 0}},
+				skipQuery,
 			},
 			status: 200, resp: "SessionDiff", problems: []int{409}},
+		{method: "POST", path: "/api/sessions/{sessionID}/rerun", id: "rerunSession", tag: "timetravel",
+			summary: "Re-run the whole history with an edited page reducer (nothing is saved)",
+			description: "Replays every step twice, with the recorded page reducer versions and with the edited " +
+				"text in their place, and answers the first step whose state or error differs. 422 " +
+				"compile_error when the text does not compile; 409 replay_failed when a recorded script " +
+				"version cannot be run.",
+			access: auditors, body: "RerunSession", status: 200, resp: "SessionRerun", problems: []int{409, 422}},
+		{method: "GET", path: "/api/sessions/{sessionID}/export", id: "exportSession", tag: "timetravel",
+			summary:     "A session's recorded history as a JSON Lines file",
+			description: "One SessionFileLine per recorded event, in order; POST /api/apps/{appID}/sessions/import reads it back.",
+			access:      auditors, status: 200,
+			alt: map[string]any{"application/x-ndjson": map[string]any{"type": "string", "description": "One SessionFileLine JSON object per line."}}},
+		{method: "POST", path: "/api/apps/{appID}/sessions/import", id: "importSession", tag: "timetravel",
+			summary: "Import a session file as a new session of the app",
+			description: "The body is an export of GET /api/sessions/{sessionID}/export (application/x-ndjson, " +
+				"within the request body limit). Every line is validated: a session event, session.started " +
+				"first, steps 1, 2, 3, ... in order, nothing after session.ended; 400 invalid_line naming the " +
+				"line otherwise, and nothing is stored. The session gets a new id and the app's id; its " +
+				"events keep their data, their envelopes record the importer and the import's time.",
+			access: editors, body: "SessionFile", bodyMedia: "application/x-ndjson", status: 201, resp: "RuntimeSession"},
 	}
 }
 
@@ -593,7 +621,7 @@ func renderOperation(op operation) map[string]any {
 	if op.body != "" {
 		out["requestBody"] = map[string]any{
 			"required": true,
-			"content":  map[string]any{"application/json": map[string]any{"schema": ref(op.body)}},
+			"content":  map[string]any{cmp.Or(op.bodyMedia, "application/json"): map[string]any{"schema": ref(op.body)}},
 		}
 	}
 	return out
@@ -1016,11 +1044,34 @@ func schemas() map[string]any {
 			"pageReducer": ref("ScriptRef"), "appReducer": ref("ScriptRef"),
 			"error":    str("The reducer error the replayed step produced."),
 			"diverged": boolean("The replayed step's error differs from the recorded one."),
+			"skipped":  arrayOf(integer("A step up to this one that skip left out.")),
 		}, "step"),
 		"SessionDiff": obj(map[string]any{
 			"from": integer(""), "to": integer(""),
 			"page": arrayOf(ref("StateChange")), "app": arrayOf(ref("StateChange")),
+			"skipped": arrayOf(integer("A step up to the later of from and to that skip left out.")),
 		}, "from", "to", "page", "app"),
+		"RerunSession": closed(map[string]any{
+			"pageReducer": str("The edited page reducer text (JavaScript, at most the script size limit)."),
+		}, "pageReducer"),
+		"SessionOutcome": obj(map[string]any{
+			"state": obj(map[string]any{"page": anyJSON("Absent: undefined."), "app": anyJSON("Absent: undefined.")}),
+			"error": str("The reducer error of the step."),
+		}, "state"),
+		"SessionRerun": obj(map[string]any{
+			"differs":  boolean("Whether any step's outcome differs."),
+			"step":     integer("The first step that differs (absent when none does)."),
+			"original": ref("SessionOutcome"), "edited": ref("SessionOutcome"),
+			"steps": integer("The number of steps of the session."),
+		}, "differs", "steps"),
+		"SessionFileLine": obj(map[string]any{
+			"type":          map[string]any{"type": "string", "enum": []string{"session.started", "session.action_dispatched", "session.ended"}},
+			"schemaVersion": integer("The data's schema version (absent: 1)."),
+			"data":          freeObject("The event's payload."),
+			"time":          dateTime("When the event was recorded."),
+			"actor":         str("Who recorded it."),
+		}, "type", "data"),
+		"SessionFile": map[string]any{"type": "string", "description": "JSON Lines: one SessionFileLine per line, session.started first."},
 		"StateChange": obj(map[string]any{
 			"path": str("JSON pointer (\"\" is the whole state)."),
 			"kind": map[string]any{"type": "string", "enum": []string{"added", "removed", "changed"}},

@@ -127,6 +127,10 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/sessions/{sessionID}/actions", member(audit, session), a.handle(a.sessionActions)},
 		{"GET", "/api/sessions/{sessionID}/state", member(audit, session), a.handle(a.sessionState)},
 		{"GET", "/api/sessions/{sessionID}/diff", member(audit, session), a.handle(a.diffSession)},
+		// A rerun with an edited reducer saves nothing, so reading rights suffice.
+		{"POST", "/api/sessions/{sessionID}/rerun", member(audit, session), a.handle(a.rerunSession)},
+		{"GET", "/api/sessions/{sessionID}/export", member(audit, session), a.handle(a.exportSession)},
+		{"POST", "/api/apps/{appID}/sessions/import", member(edit, app), a.handle(a.importSession)},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/goflow-dev/goflow/domain"
@@ -67,6 +68,8 @@ type recordedSession struct {
 	state   *domain.RuntimeSession
 	started *domain.SessionStarted
 	steps   []*domain.SessionActionDispatched
+	// events are the stream's envelopes, for the export.
+	events []eventstore.Envelope
 }
 
 // requireSession reads the session named by the sessionID path parameter.
@@ -80,7 +83,7 @@ func (a *api) requireSession(r *http.Request) (recordedSession, error) {
 	if err != nil {
 		return recordedSession{}, fmt.Errorf("read %s: %w", stream, err)
 	}
-	rs := recordedSession{state: &domain.RuntimeSession{}}
+	rs := recordedSession{state: &domain.RuntimeSession{}, events: envs}
 	for _, env := range envs {
 		e, err := domain.Decode(env.Type, env.SchemaVersion, env.Data)
 		if err != nil {
@@ -105,9 +108,10 @@ func (a *api) replayer(rs recordedSession) *session.Runner {
 	return session.NewRunner(a.sandbox, appScripts{store: a.store, appID: rs.state.AppID})
 }
 
-// statesAt replays rs up to the largest of steps and returns the outcome at each of them (index
-// for index). Steps must lie within 0..rs.state.Steps.
-func (a *api) statesAt(ctx context.Context, rs recordedSession, steps ...int64) ([]session.Outcome, error) {
+// statesAt replays rs up to the largest of steps, leaving out the steps in skip, and returns the
+// outcome at each of them (index for index) and the steps the replay left out, in order. Steps
+// must lie within 0..rs.state.Steps.
+func (a *api) statesAt(ctx context.Context, rs recordedSession, skip map[int64]bool, steps ...int64) ([]session.Outcome, []int64, error) {
 	upTo := int64(0)
 	for _, n := range steps {
 		upTo = max(upTo, n)
@@ -117,10 +121,14 @@ func (a *api) statesAt(ctx context.Context, rs recordedSession, steps ...int64) 
 	for _, n := range steps {
 		want[n] = session.Outcome{}
 	}
+	var skipped []int64
 	if upTo > 0 {
-		for o, err := range session.ReplaySeq(ctx, a.replayer(rs), rs.started, rs.steps, session.ReplayOptions{UpTo: upTo}) {
+		for o, err := range session.ReplaySeq(ctx, a.replayer(rs), rs.started, rs.steps, session.ReplayOptions{UpTo: upTo, Skip: skip}) {
 			if err != nil {
-				return nil, replayError(err)
+				return nil, nil, replayError(err)
+			}
+			if o.Skipped {
+				skipped = append(skipped, o.State.Step)
 			}
 			if _, ok := want[o.State.Step]; ok {
 				want[o.State.Step] = o
@@ -135,7 +143,7 @@ func (a *api) statesAt(ctx context.Context, rs recordedSession, steps ...int64) 
 		}
 		out[i] = want[n]
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 // replayError turns a replay that could not run into a problem; other errors stay 500s.
@@ -160,6 +168,31 @@ func queryStep(r *http.Request, name string, last int64) (int64, error) {
 		return 0, badRequest("invalid_"+name, name, "%s must be a step between 0 and %d, got %q.", name, last, s)
 	}
 	return n, nil
+}
+
+// maxSkip bounds the steps one ?skip= may name, so that parsing it stays cheap.
+const maxSkip = 1000
+
+// querySkip reads the optional ?skip=3,5,9: steps within 1..last to leave out of a replay (the
+// debugger's skip / unskip, kept by the client; the recorded history is never rewritten).
+func querySkip(r *http.Request, last int64) (map[int64]bool, error) {
+	s := r.URL.Query().Get("skip")
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) > maxSkip {
+		return nil, badRequest("too_many_skips", "skip", "skip names %d steps; at most %d are allowed.", len(parts), maxSkip)
+	}
+	skip := make(map[int64]bool, len(parts))
+	for _, p := range parts {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n < 1 || n > last {
+			return nil, badRequest("invalid_skip", "skip", "skip must list steps between 1 and %d separated by commas, got %q.", last, truncate(p, 40))
+		}
+		skip[n] = true
+	}
+	return skip, nil
 }
 
 // sessionView is a session as the API shows it.
@@ -242,8 +275,10 @@ type stateView struct {
 	// Error is the reducer error the replayed step produced (its state is then the previous one).
 	Error string `json:"error,omitempty"`
 	// Diverged is set when the replay's error differs from the recorded one (a reducer that
-	// timed out live but not in the replay, or the reverse).
+	// timed out live but not in the replay, or the reverse, or a skip that changed the outcome).
 	Diverged bool `json:"diverged,omitempty"`
+	// Skipped lists the steps up to Step that ?skip= left out.
+	Skipped []int64 `json:"skipped,omitempty"`
 }
 
 // sessionState answers the page and app states after ?step=N (0: the initial state).
@@ -256,17 +291,22 @@ func (a *api) sessionState(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	outs, err := a.statesAt(r.Context(), rs, n)
+	skip, err := querySkip(r, rs.state.Steps)
+	if err != nil {
+		return err
+	}
+	outs, skipped, err := a.statesAt(r.Context(), rs, skip, n)
 	if err != nil {
 		return err
 	}
 	o := outs[0]
-	body := stateView{Step: n, Page: o.State.Page, App: o.State.App, Error: o.Error}
+	body := stateView{Step: n, Page: o.State.Page, App: o.State.App, Error: o.Error, Skipped: skipped}
 	if n > 0 {
 		d := rs.steps[n-1]
 		page, app := d.PageReducer, d.AppReducer
 		body.PageReducer, body.AppReducer = &page, &app
-		body.Diverged = o.Error != d.Error
+		// A skipped step ran no reducer, so its missing error is no divergence.
+		body.Diverged = !o.Skipped && o.Error != d.Error
 	}
 	return ok(w, body)
 }
@@ -277,6 +317,8 @@ type stateDiffView struct {
 	To   int64            `json:"to"`
 	Page []session.Change `json:"page"`
 	App  []session.Change `json:"app"`
+	// Skipped lists the steps up to the later of From and To that ?skip= left out.
+	Skipped []int64 `json:"skipped,omitempty"`
 }
 
 // diffSession answers the changes of the page and app states from ?from= to ?to=.
@@ -293,11 +335,15 @@ func (a *api) diffSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	outs, err := a.statesAt(r.Context(), rs, from, to)
+	skip, err := querySkip(r, rs.state.Steps)
 	if err != nil {
 		return err
 	}
-	body := stateDiffView{From: from, To: to}
+	outs, skipped, err := a.statesAt(r.Context(), rs, skip, from, to)
+	if err != nil {
+		return err
+	}
+	body := stateDiffView{From: from, To: to, Skipped: skipped}
 	if body.Page, err = session.Diff(outs[0].State.Page, outs[1].State.Page); err != nil {
 		return fmt.Errorf("diff page states: %w", err)
 	}
@@ -314,4 +360,70 @@ func nonNil[T any](xs []T) []T {
 		return []T{}
 	}
 	return xs
+}
+
+// rerunRequest is an edited page reducer text to try against a session's history.
+type rerunRequest struct {
+	PageReducer *string `json:"pageReducer"`
+}
+
+// outcomeView is one step's result in a rerun.
+type outcomeView struct {
+	State stateOnly `json:"state"`
+	Error string    `json:"error,omitempty"`
+}
+
+// stateOnly is a page state and an app state.
+type stateOnly struct {
+	Page json.RawMessage `json:"page,omitempty"`
+	App  json.RawMessage `json:"app,omitempty"`
+}
+
+// rerunView reports the first step whose outcome the edited reducer changes.
+type rerunView struct {
+	Differs  bool         `json:"differs"`
+	Step     int64        `json:"step,omitempty"`
+	Original *outcomeView `json:"original,omitempty"`
+	Edited   *outcomeView `json:"edited,omitempty"`
+	Steps    int64        `json:"steps"`
+}
+
+// rerunSession replays the whole history with an edited page reducer text in place of every
+// recorded page reducer version, without saving anything, and answers the first step whose
+// state or error differs from the recorded versions' replay.
+func (a *api) rerunSession(w http.ResponseWriter, r *http.Request) error {
+	rs, err := a.requireSession(r)
+	if err != nil {
+		return err
+	}
+	var req rerunRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.PageReducer == nil {
+		return unprocessable("required", "/pageReducer", "pageReducer is required: the edited page reducer text.")
+	}
+	if len(*req.PageReducer) > domain.MaxScriptText {
+		return unprocessable("too_large", "/pageReducer", "pageReducer is %d bytes; at most %d are allowed.", len(*req.PageReducer), domain.MaxScriptText)
+	}
+	// Version 0 is never a recorded version, so the edited text does not evict the recorded
+	// versions from the sandbox's program cache (see session.ReplayOptions.PageReducer).
+	edited := jsbox.Program{ID: rs.started.PageReducer.ScriptID, Version: 0, Source: *req.PageReducer}
+	if err := a.sandbox.Check(edited); err != nil {
+		if errors.Is(err, jsbox.ErrInvalidScript) {
+			return unprocessable("compile_error", "/pageReducer", "The page reducer does not compile: %s", err.Error())
+		}
+		return fmt.Errorf("check edited page reducer: %w", err)
+	}
+	diff, found, err := session.FirstDifference(r.Context(), a.replayer(rs), rs.started, rs.steps, edited, session.ReplayOptions{})
+	if err != nil {
+		return replayError(err)
+	}
+	body := rerunView{Differs: found, Steps: rs.state.Steps}
+	if found {
+		body.Step = diff.Step
+		body.Original = &outcomeView{State: stateOnly{Page: diff.Original.State.Page, App: diff.Original.State.App}, Error: diff.Original.Error}
+		body.Edited = &outcomeView{State: stateOnly{Page: diff.Edited.State.Page, App: diff.Edited.State.App}, Error: diff.Edited.Error}
+	}
+	return ok(w, body)
 }

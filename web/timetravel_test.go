@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -295,4 +296,238 @@ func TestTimeTravelRefusesScriptsOfAnotherApp(t *testing.T) {
 	require.Nil(t, st.Page)
 	c.get("/api/sessions/"+id+"/state?step=1").problem(http.StatusConflict, "replay_failed")
 	c.get("/api/sessions/"+id+"/diff?from=0&to=1").problem(http.StatusConflict, "replay_failed")
+	c.post("/api/sessions/"+id+"/rerun", map[string]any{"pageReducer": ttPageReducerV2}).problem(http.StatusConflict, "replay_failed")
+}
+
+// streamVersion is the number of events of a stream.
+func streamVersion(t *testing.T, b apiBundle, stream string) int {
+	t.Helper()
+	envs, err := b.store.ReadStream(context.Background(), stream, 1, 0)
+	require.NoError(t, err)
+	return len(envs)
+}
+
+// TestTimeTravelEditsWithoutRewriting: skips, reruns with an edited reducer, and export and
+// import, none of which changes the recorded session or its scripts.
+func TestTimeTravelEditsWithoutRewriting(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b apiBundle) {
+		c := b.c
+		appID := createApp(t, c, "Counter")
+		id, pageReducer, appReducer := counterSession(t, b, appID)
+		base := "/api/sessions/" + id
+		sessionStream, scriptStreams := domain.StreamSession(id), []string{domain.StreamScript(pageReducer), domain.StreamScript(appReducer)}
+		before := map[string]int{}
+		for _, s := range append([]string{sessionStream}, scriptStreams...) {
+			before[s] = streamVersion(t, b, s)
+		}
+
+		t.Run("skip", func(t *testing.T) {
+			c := c.with(t)
+			type skipState struct {
+				ttState
+				Skipped []int64 `json:"skipped"`
+			}
+			// Steps: inc, inc, other, inc (+2), inc (+2).
+			for _, tc := range []struct {
+				query          string
+				count, actions int64
+				skipped        []int64
+			}{
+				{query: "step=5&skip=1,4", count: 3, actions: 3, skipped: []int64{1, 4}},
+				{query: "step=5&skip=4,1,4", count: 3, actions: 3, skipped: []int64{1, 4}},
+				{query: "step=2&skip=1,4", count: 1, actions: 1, skipped: []int64{1}},
+				{query: "step=5&skip=3", count: 6, actions: 4, skipped: []int64{3}},
+				{query: "step=5", count: 6, actions: 5},
+			} {
+				var st skipState
+				c.get(base+"/state?"+tc.query).into(http.StatusOK, &st)
+				require.NotNil(t, st.Page, tc.query)
+				require.Equal(t, tc.count, st.Page.Count, tc.query)
+				require.NotNil(t, st.App, tc.query)
+				require.Equal(t, tc.actions, st.App.Actions, tc.query)
+				require.Equal(t, tc.skipped, st.Skipped, tc.query)
+				require.False(t, st.Diverged, tc.query)
+			}
+			var st skipState
+			c.get(base+"/state?step=1&skip=1").into(http.StatusOK, &st)
+			require.Equal(t, int64(0), st.Page.Count, "the initial page state stays")
+			require.Nil(t, st.App, "the app state stays undefined")
+
+			type change struct{ Path, Kind string }
+			var d struct {
+				Page, App []change
+				Skipped   []int64
+			}
+			c.get(base+"/diff?from=0&to=5&skip=1,2,4,5").into(http.StatusOK, &d)
+			require.Empty(t, d.Page, "only the non-inc step ran")
+			require.Equal(t, []change{{"", "added"}}, d.App)
+			require.Equal(t, []int64{1, 2, 4, 5}, d.Skipped)
+
+			many := strings.TrimSuffix(strings.Repeat("1,", 1001), ",")
+			for _, q := range []string{"skip=0", "skip=6", "skip=a", "skip=1,,2", "skip=1.5", "skip=-1", "skip=" + many} {
+				c.get(base+"/state?step=1&"+q).problem(http.StatusBadRequest, "")
+				c.get(base+"/diff?from=0&to=1&"+q).problem(http.StatusBadRequest, "")
+			}
+		})
+
+		t.Run("rerun", func(t *testing.T) {
+			c := c.with(t)
+			type outcome struct {
+				State struct {
+					Page, App *struct{ Count, Actions int64 }
+				}
+				Error string
+			}
+			type rerun struct {
+				Differs          bool
+				Step, Steps      int64
+				Original, Edited *outcome
+			}
+			// Version 1 everywhere differs from the recording at step 4, where version 2 ran.
+			var got rerun
+			c.post(base+"/rerun", map[string]any{"pageReducer": ttPageReducerV1}).into(http.StatusOK, &got)
+			require.True(t, got.Differs)
+			require.Equal(t, int64(4), got.Step)
+			require.Equal(t, int64(5), got.Steps)
+			require.Equal(t, int64(4), got.Original.State.Page.Count)
+			require.Equal(t, int64(3), got.Edited.State.Page.Count)
+			require.Equal(t, int64(4), got.Edited.State.App.Actions, "the app reducer is the recorded one")
+
+			got = rerun{}
+			c.post(base+"/rerun", map[string]any{"pageReducer": ttPageReducerV2}).into(http.StatusOK, &got)
+			require.True(t, got.Differs)
+			require.Equal(t, int64(1), got.Step)
+			require.Equal(t, int64(1), got.Original.State.Page.Count)
+			require.Equal(t, int64(2), got.Edited.State.Page.Count)
+
+			// Adds what each recorded version added, so no step differs.
+			same := `function reducer(state = { count: 0 }, action) {
+				if (action.type !== 'inc') return state;
+				return { ...state, count: state.count + (action.payload.n >= 3 ? 2 : 1) };
+			}`
+			got = rerun{}
+			c.post(base+"/rerun", map[string]any{"pageReducer": same}).into(http.StatusOK, &got)
+			require.False(t, got.Differs)
+			require.Zero(t, got.Step)
+			require.Nil(t, got.Original)
+			require.Equal(t, int64(5), got.Steps)
+
+			got = rerun{}
+			c.post(base+"/rerun", map[string]any{"pageReducer": `function reducer() { throw new Error('boom'); }`}).into(http.StatusOK, &got)
+			require.True(t, got.Differs)
+			require.Equal(t, int64(1), got.Step)
+			require.Contains(t, got.Edited.Error, "boom")
+			require.Empty(t, got.Original.Error)
+			require.Equal(t, int64(0), got.Edited.State.Page.Count, "a failed step keeps the state")
+
+			p := c.post(base+"/rerun", map[string]any{"pageReducer": "function reducer(state, action) {"}).problem(http.StatusUnprocessableEntity, "compile_error")
+			require.Equal(t, "/pageReducer", p["path"])
+			c.post(base+"/rerun", map[string]any{}).problem(http.StatusUnprocessableEntity, "required")
+			c.post(base+"/rerun", map[string]any{"pageReducer": strings.Repeat("x", domain.MaxScriptText+1)}).problem(http.StatusUnprocessableEntity, "too_large")
+			c.post(base+"/rerun", `{"pageReducer": 1}`).problem(http.StatusBadRequest, "wrong_type")
+			c.post("/api/sessions/no-such-session/rerun", map[string]any{"pageReducer": ttPageReducerV1}).problem(http.StatusNotFound, "session_not_found")
+		})
+
+		t.Run("export and import", func(t *testing.T) {
+			c := c.with(t)
+			r := c.get(base + "/export")
+			require.Equal(t, http.StatusOK, r.status, "body: %s", r.raw)
+			require.Equal(t, "application/x-ndjson", r.header.Get("Content-Type"))
+			require.Contains(t, r.header.Get("Content-Disposition"), "attachment")
+			lines := strings.Split(strings.TrimSuffix(string(r.raw), "\n"), "\n")
+			require.Len(t, lines, 7, "started, five steps, ended")
+			var types []string
+			for _, l := range lines {
+				var line struct {
+					Type  string
+					Data  map[string]any
+					Time  time.Time
+					Actor string
+				}
+				require.NoError(t, json.Unmarshal([]byte(l), &line))
+				require.Equal(t, "alice", line.Actor)
+				require.False(t, line.Time.IsZero())
+				require.NotEmpty(t, line.Data)
+				types = append(types, line.Type)
+			}
+			require.Equal(t, "session.started", types[0])
+			require.Equal(t, "session.action_dispatched", types[3])
+			require.Equal(t, "session.ended", types[6])
+
+			ir := c.post("/api/apps/"+appID+"/sessions/import", string(r.raw))
+			newID := ir.ok(http.StatusCreated)["id"].(string)
+			require.NotEqual(t, id, newID)
+			require.Equal(t, "/api/sessions/"+newID, ir.header.Get("Location"))
+			got := c.get("/api/sessions/" + newID).ok(http.StatusOK)
+			orig := c.get(base).ok(http.StatusOK)
+			require.Equal(t, appID, got["appId"])
+			for _, k := range []string{"pageId", "mode", "user", "started", "steps", "ended", "pageReducer", "appReducer", "version"} {
+				require.Equal(t, orig[k], got[k], k)
+			}
+			for step := 0; step <= 5; step++ {
+				q := "/state?step=" + strconv.Itoa(step)
+				want := c.get(base + q)
+				have := c.get("/api/sessions/" + newID + q)
+				require.Equal(t, http.StatusOK, have.status, "body: %s", have.raw)
+				require.JSONEq(t, string(want.raw), string(have.raw), "step %d", step)
+			}
+			var steps struct{ Items []ttStep }
+			c.get("/api/sessions/"+newID+"/actions").into(http.StatusOK, &steps)
+			require.Len(t, steps.Items, 5)
+			require.EqualValues(t, 103, steps.Items[3].DurationMicros)
+
+			// Into another app: the session is that app's, but its scripts are not, so it does not replay.
+			other := createApp(t, c, "Other")
+			elsewhere := c.post("/api/apps/"+other+"/sessions/import", string(r.raw)).ok(http.StatusCreated)["id"].(string)
+			require.Equal(t, other, c.get("/api/sessions/" + elsewhere).ok(http.StatusOK)["appId"])
+			c.get("/api/sessions/"+elsewhere+"/state?step=1").problem(http.StatusConflict, "replay_failed")
+
+			without := func(i int) []string { return append(append([]string{}, lines[:i]...), lines[i+1:]...) }
+			for _, tc := range []struct {
+				name  string
+				lines []string
+				line  string
+			}{
+				{"no start", without(0), "Line 1:"},
+				{"a missing step", without(1), "Line 2:"},
+				{"a repeated step", append(append([]string{}, lines[:3]...), lines[2:]...), "Line 4:"},
+				{"a second start", append([]string{lines[0]}, lines...), "Line 2:"},
+				{"an event after the end", append(append([]string{}, lines...), lines[1]), "Line 8:"},
+				{"another stream's event", append([]string{lines[0], `{"type":"app.created","data":{}}`}, lines[1:]...), "Line 2:"},
+				{"not JSON", append([]string{lines[0], lines[1], "{"}, lines[2:]...), "Line 3:"},
+				{"an unknown field", append([]string{lines[0], `{"type":"session.ended","data":{},"extra":1}`}, lines[1:]...), "Line 2:"},
+				{"an invalid step", append([]string{lines[0], `{"type":"session.action_dispatched","data":{"step":1,"action":{"type":""}}}`}, lines[1:]...), "Line 2:"},
+			} {
+				p := c.post("/api/apps/"+appID+"/sessions/import", strings.Join(tc.lines, "\n")).problem(http.StatusBadRequest, "invalid_line")
+				require.Contains(t, p["detail"], tc.line, tc.name)
+			}
+			c.post("/api/apps/"+appID+"/sessions/import", "\n\n").problem(http.StatusBadRequest, "empty_body")
+
+			// More events than one append carries are appended in batches.
+			var step struct {
+				Type string         `json:"type"`
+				Data map[string]any `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(lines[1]), &step))
+			long := []string{lines[0]}
+			const n = eventstore.MaxBatchEvents + 100
+			for i := 1; i <= n; i++ {
+				step.Data["step"] = i
+				raw, err := json.Marshal(step)
+				require.NoError(t, err)
+				long = append(long, string(raw))
+			}
+			longID := c.post("/api/apps/"+appID+"/sessions/import", strings.Join(long, "\n")+"\n").ok(http.StatusCreated)["id"].(string)
+			got = c.get("/api/sessions/" + longID).ok(http.StatusOK)
+			require.EqualValues(t, n, got["steps"])
+			require.EqualValues(t, n+1, got["version"])
+			require.Equal(t, false, got["ended"])
+			c.post("/api/apps/no-such-app/sessions/import", string(r.raw)).problem(http.StatusNotFound, "app_not_found")
+		})
+
+		for s, v := range before {
+			require.Equal(t, v, streamVersion(t, b, s), "%s changed", s)
+		}
+	})
 }
