@@ -133,19 +133,49 @@ func FirstDifference(ctx context.Context, r *Runner, started *domain.SessionStar
 	if opts.UpTo > 0 && opts.UpTo < upTo {
 		upTo = opts.UpTo
 	}
-	for n := int64(1); n <= upTo; n++ {
-		a, err := r.advance(ctx, orig, steps[n-1], origOpts)
-		if err != nil {
-			return Difference{}, false, err
+	// The original and the edited replay are independent until compared: run the original on
+	// its own goroutine, a bounded stretch ahead, so that the two use both cores (the sandbox
+	// pools a runtime per core) and a re-run costs about one replay, not two.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type outcome struct {
+		o   Outcome
+		err error
+	}
+	origs := make(chan outcome, 256)
+	go func() {
+		defer close(origs)
+		st := orig
+		for n := int64(1); n <= upTo; n++ {
+			a, err := r.advance(ctx, st, steps[n-1], origOpts)
+			select {
+			case origs <- outcome{a, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			st = a.State
 		}
+	}()
+	for n := int64(1); n <= upTo; n++ {
 		b, err := r.advance(ctx, edit, steps[n-1], editOpts)
 		if err != nil {
 			return Difference{}, false, err
 		}
+		got, ok := <-origs
+		if !ok {
+			return Difference{}, false, ctx.Err()
+		}
+		if got.err != nil {
+			return Difference{}, false, got.err
+		}
+		a := got.o
 		if a.Error != b.Error || !jsonEqual(a.State.Page, b.State.Page) || !jsonEqual(a.State.App, b.State.App) {
 			return Difference{Step: n, Original: a, Edited: b}, true, nil
 		}
-		orig, edit = a.State, b.State
+		edit = b.State
 	}
 	return Difference{}, false, nil
 }
