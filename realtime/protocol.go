@@ -224,3 +224,61 @@ type Error struct {
 	Doc string `json:"doc,omitempty"`
 	Ref string `json:"ref,omitempty"`
 }
+
+// Run message types (docs/protocol.md P33-P38): running a page over the same connection.
+const (
+	TypeRun            = "run"
+	TypeRunStarted     = "run_started"
+	TypeComponentEvent = "component_event"
+	TypeRunState       = "run_state"
+)
+
+// MaxRunsPerConnection caps the runtime sessions one connection may start.
+const MaxRunsPerConnection = 100
+
+// Run asks to run a page: a runtime session starts from the page's initial state.
+type Run struct {
+	Type string `json:"type"`
+	// Doc is the page's stream id: "page-<id>".
+	Doc string `json:"doc"`
+	// Mode is "preview" (the draft app; the default and, for now, the only mode).
+	Mode string `json:"mode,omitempty"`
+}
+
+// RunValue is a running page's state: the page reducer's and the app reducer's (null while
+// undefined).
+type RunValue struct {
+	Page json.RawMessage `json:"page"`
+	App  json.RawMessage `json:"app"`
+}
+
+// RunStarted answers a run.
+type RunStarted struct {
+	Type    string   `json:"type"`
+	Session string   `json:"session"`
+	Page    string   `json:"page"`
+	Step    int64    `json:"step"`
+	State   RunValue `json:"state"`
+}
+
+// ComponentEvent is a component event of a running page: the handler bound to Event on the
+// node runs, and the actions it dispatches go through the reducers.
+type ComponentEvent struct {
+	Type    string          `json:"type"`
+	Session string          `json:"session"`
+	NodeID  string          `json:"nodeId"`
+	Event   string          `json:"event"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// RunState answers a component event with the state after its dispatches and the component
+// updates the handler asked for. Error is a reducer's error: that step was recorded and the
+// state stayed as it was.
+type RunState struct {
+	Type    string            `json:"type"`
+	Session string            `json:"session"`
+	Step    int64             `json:"step"`
+	State   RunValue          `json:"state"`
+	Updates []json.RawMessage `json:"updates"`
+	Error   string            `json:"error,omitempty"`
+}

@@ -52,6 +52,8 @@ type ServerConfig struct {
 	// AllowCacheTTL is how long an Allow answer is reused for the same document and permission;
 	// default 5s.
 	AllowCacheTTL time.Duration
+	// Runtime runs pages (run, component_event); nil answers run with runtime_unavailable.
+	Runtime Runtime
 }
 
 // Server accepts co-editing WebSocket connections.
@@ -140,6 +142,7 @@ func (s *Server) NewSession(ctx context.Context, user string, t Transport) *Sess
 		rooms:    map[string]*room{},
 		allowed:  map[allowKey]time.Time{},
 		presence: map[string]*presenceSlot{},
+		runs:     map[string]string{},
 	}
 	if s.cfg.HelloTimeout > 0 {
 		c.helloTimer = time.AfterFunc(s.cfg.HelloTimeout, func() {
@@ -303,6 +306,8 @@ type Session struct {
 	rooms    map[string]*room
 	allowed  map[allowKey]time.Time
 	presence map[string]*presenceSlot
+	// runs maps the runtime sessions this connection started to their page docs.
+	runs map[string]string
 }
 
 func (c *Session) identity() (string, string) { return c.user, c.clientID }
@@ -434,6 +439,16 @@ func (c *Session) handle(data []byte) {
 		var m Ping
 		if c.decode(data, &m) {
 			c.send(Ping{Type: TypePong, ID: m.ID})
+		}
+	case TypeRun:
+		var m Run
+		if c.decode(data, &m) {
+			c.run(m)
+		}
+	case TypeComponentEvent:
+		var m ComponentEvent
+		if c.decode(data, &m) {
+			c.componentEvent(m)
 		}
 	case TypeHello:
 		c.sendError("already_greeted", "hello is only the first message.", "", env.Type)

@@ -27,6 +27,10 @@ func (s *Server) newRealtime() error {
 	if err != nil {
 		return err
 	}
+	var rt realtime.Runtime
+	if s.api.sandbox != nil {
+		rt = newPageRuntime(s.api)
+	}
 	srv, err := realtime.NewServer(realtime.ServerConfig{
 		Engine:            engine,
 		Access:            realtimeAccess{s.api},
@@ -35,6 +39,7 @@ func (s *Server) newRealtime() error {
 		AuthCheckInterval: s.cfg.RealtimeAuthCheck,
 		OriginPatterns:    s.cfg.AllowedOrigins,
 		Logger:            s.log,
+		Runtime:           rt,
 	})
 	if err != nil {
 		return err

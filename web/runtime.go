@@ -1,0 +1,284 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/goflow-dev/goflow/domain"
+	"github.com/goflow-dev/goflow/eventstore"
+	"github.com/goflow-dev/goflow/projections"
+	"github.com/goflow-dev/goflow/realtime"
+	"github.com/goflow-dev/goflow/runtime/jsbox"
+	"github.com/goflow-dev/goflow/runtime/session"
+)
+
+// Running pages over the co-editing socket: realtime.Runtime backed by the event store. Each
+// runtime session's current state is kept in memory on the node that started it (the stream
+// records every dispatch, so the time-travel API can recompute any state anywhere).
+
+const (
+	// maxLiveRuns bounds the sessions held in memory; starting one more drops the oldest (its
+	// client then gets unknown_session and runs the page again).
+	maxLiveRuns = 10_000
+	// liveDispatchTimeout is the per-call deadline of live handlers and reducers (the issue's
+	// default; a per-app setting can come later).
+	liveDispatchTimeout = 50 * time.Millisecond
+)
+
+// liveRun is one runtime session held in memory.
+type liveRun struct {
+	// mu serializes the session's dispatches: each starts from the state the previous one left.
+	mu      sync.Mutex
+	user    string
+	page    *domain.Page // the page as it was when the run started
+	agg     *domain.RuntimeSession
+	state   session.State
+	reducer struct{ page, app domain.ScriptRef }
+	// programs holds the reducers' texts, so a dispatch does not reload them.
+	programs map[domain.ScriptRef]jsbox.Program
+}
+
+// pageRuntime implements realtime.Runtime.
+type pageRuntime struct {
+	a *api
+
+	mu    sync.Mutex
+	runs  map[string]*liveRun
+	order []string // session ids, oldest first, for eviction
+}
+
+func newPageRuntime(a *api) *pageRuntime {
+	return &pageRuntime{a: a, runs: map[string]*liveRun{}}
+}
+
+func runErr(code, format string, args ...any) error {
+	return &realtime.RunError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Start loads the page and its reducers and appends session.started.
+func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime.RunResult, error) {
+	a := rt.a
+	pl, err := load(ctx, a.store, pageAggregate, pageID, 0)
+	if err != nil {
+		return realtime.RunResult{}, err
+	}
+	page := pl.state
+	if !page.Exists() {
+		return realtime.RunResult{}, runErr("unknown_doc", "No page has the id %q.", truncate(pageID, 40))
+	}
+	run := &liveRun{user: user, page: page, programs: map[domain.ScriptRef]jsbox.Program{}}
+	// The domain records both reducer versions with every step, so a page runs only once both
+	// exist; a pass-through default would need an optional reducer in domain.RuntimeSession.
+	if page.ReducerScriptID == "" {
+		return realtime.RunResult{}, runErr("no_reducer", "The page has no reducer script; set one with set_page_state.")
+	}
+	if run.reducer.page, err = rt.program(ctx, run, page.AppID, page.ReducerScriptID, domain.ScriptPageReducer); err != nil {
+		return realtime.RunResult{}, err
+	}
+	appReducer, err := rt.appReducerID(ctx, page.AppID)
+	if err != nil {
+		return realtime.RunResult{}, err
+	}
+	if run.reducer.app, err = rt.program(ctx, run, page.AppID, appReducer, domain.ScriptAppReducer); err != nil {
+		return realtime.RunResult{}, err
+	}
+
+	id := newID()
+	start := domain.StartRuntimeSession{
+		SessionID: id, AppID: page.AppID, PageID: page.ID, Mode: domain.SessionPreview, Seed: rand.Uint64(),
+		InitialState: domain.SessionState{Page: page.InitialState},
+		PageReducer:  run.reducer.page, AppReducer: run.reducer.app,
+	}
+	run.agg = &domain.RuntimeSession{}
+	events, err := run.agg.Decide(start, domain.Env{Now: a.now(), Actor: user, NewID: newID})
+	if err != nil {
+		return realtime.RunResult{}, runErr("invalid_page", "The page cannot be run: %s", err.Error())
+	}
+	res, err := rt.append(ctx, run, events)
+	if err != nil {
+		return realtime.RunResult{}, err
+	}
+	// The time-travel API authorizes through the access projection: let it see the session.
+	a.waitForProjections(ctx, res.Events)
+	run.state = session.InitialState(events[0].(*domain.SessionStarted))
+	rt.keep(id, run)
+	return realtime.RunResult{Session: id, Page: page.ID, Step: 0, State: runValue(run.state)}, nil
+}
+
+// appReducerID returns the app's reducer script (the first of kind app_reducer by id).
+func (rt *pageRuntime) appReducerID(ctx context.Context, appID string) (string, error) {
+	p := projections.ListParams{Limit: projections.MaxListLimit}
+	for {
+		scripts, next, err := projections.ListScripts(ctx, rt.a.docs, appID, p)
+		if err != nil {
+			return "", fmt.Errorf("list scripts of %s: %w", appID, err)
+		}
+		for _, s := range scripts {
+			if s.Exists() && s.Kind == domain.ScriptAppReducer {
+				return s.ID, nil
+			}
+		}
+		if next == "" {
+			return "", runErr("no_reducer", "The app has no app_reducer script.")
+		}
+		p.After = next
+	}
+}
+
+// program loads the head version of a script of the app that must be of kind, keeps its text in
+// run and returns its reference.
+func (rt *pageRuntime) program(ctx context.Context, run *liveRun, appID, id string, kind domain.ScriptKind) (domain.ScriptRef, error) {
+	l, err := load(ctx, rt.a.store, scriptAggregate, id, 0)
+	if err != nil {
+		return domain.ScriptRef{}, err
+	}
+	s := l.state
+	if !s.Exists() || s.AppID != appID || s.Kind != kind || s.Language != domain.LanguageJS {
+		return domain.ScriptRef{}, runErr("script_unavailable", "Script %q is not a %s of this app.", truncate(id, 40), kind)
+	}
+	ref := domain.ScriptRef{ScriptID: id, Version: l.version}
+	run.programs[ref] = jsbox.Program{ID: id, Version: l.version, Source: s.Text}
+	return ref, nil
+}
+
+// append records events on run's stream at the version run last saw, and applies them.
+func (rt *pageRuntime) append(ctx context.Context, run *liveRun, events []domain.Event) (eventstore.AppendResult, error) {
+	data, err := encodeEventsAs(run.user, nil, "", events)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	stream := domain.StreamSession(run.agg.ID)
+	if run.agg.ID == "" { // the start: the id is in the event
+		stream = domain.StreamSession(events[0].(*domain.SessionStarted).SessionID)
+	}
+	res, err := rt.a.store.Append(ctx, stream, eventstore.Exact(run.agg.Version), data)
+	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return res, runErr("session_conflict", "The session was changed elsewhere; run the page again.")
+	}
+	if err != nil {
+		return res, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	evolve(run.agg, events)
+	return res, nil
+}
+
+// keep holds run in memory, dropping the oldest sessions beyond maxLiveRuns.
+func (rt *pageRuntime) keep(id string, run *liveRun) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for len(rt.order) >= maxLiveRuns {
+		delete(rt.runs, rt.order[0])
+		rt.order = rt.order[1:]
+	}
+	rt.runs[id] = run
+	rt.order = append(rt.order, id)
+}
+
+// Event runs the script bound to the node's event and records the dispatches.
+func (rt *pageRuntime) Event(ctx context.Context, user string, ev realtime.ComponentEvent) (realtime.RunResult, error) {
+	rt.mu.Lock()
+	run, ok := rt.runs[ev.Session]
+	rt.mu.Unlock()
+	if !ok || run.user != user {
+		return realtime.RunResult{}, runErr("unknown_session", "No running session has the id %q.", truncate(ev.Session, 40))
+	}
+	if len(ev.Payload) > domain.MaxSourcePayloadBytes {
+		return realtime.RunResult{}, runErr("payload_too_large", "The payload is %d bytes; at most %d are allowed.", len(ev.Payload), domain.MaxSourcePayloadBytes)
+	}
+	node, ok := run.page.Nodes[ev.NodeID]
+	if !ok {
+		return realtime.RunResult{}, runErr("unknown_node", "The page has no node %q.", truncate(ev.NodeID, 40))
+	}
+	b, ok := node.Events[ev.Event]
+	if !ok || b.Kind != domain.BindingScript {
+		// Quick actions and workflows are not run yet.
+		return realtime.RunResult{}, runErr("no_handler", "Node %q has no script bound to %q.", truncate(ev.NodeID, 40), truncate(ev.Event, 40))
+	}
+	payload := ev.Payload
+	if len(payload) == 0 {
+		payload = json.RawMessage("null")
+	}
+	if e := rt.a.catalog.ValidateEventPayload(node.Type, ev.Event, payload); e != nil {
+		return realtime.RunResult{}, runErr("invalid_payload", "The payload does not match the %s %s event: %s", node.Type, ev.Event, e.Error())
+	}
+	props, err := json.Marshal(node.Props)
+	if err != nil {
+		return realtime.RunResult{}, fmt.Errorf("props of %s: %w", ev.NodeID, err)
+	}
+	var actions []string
+	if m, ok := rt.a.catalog.Get(node.Type); ok {
+		for _, a := range m.Actions {
+			actions = append(actions, a.Name)
+		}
+	}
+
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	handler, err := rt.program(ctx, run, run.page.AppID, b.ScriptID, domain.ScriptEventHandler)
+	if err != nil {
+		return realtime.RunResult{}, err
+	}
+	runner := session.NewRunner(rt.a.sandbox, run)
+	next, events, updates, err := runner.Dispatch(ctx, run.state, session.DispatchInput{
+		Event: &session.ComponentEvent{
+			Handler:   handler,
+			Component: jsbox.ComponentInfo{NodeID: node.ID, Type: node.Type, Props: props, Actions: actions},
+			Event:     jsbox.Event{Name: ev.Event, Payload: ev.Payload},
+		},
+		PageReducer: run.reducer.page, AppReducer: run.reducer.app,
+		Time: rt.a.now(), Seed: rand.Uint64(), Timeout: liveDispatchTimeout,
+	})
+	var jerr *jsbox.Error
+	switch {
+	case errors.As(err, &jerr), errors.Is(err, session.ErrInvalidAction):
+		return realtime.RunResult{}, runErr("handler_failed", "%s", err.Error())
+	case err != nil:
+		return realtime.RunResult{}, err
+	}
+	if len(events) > 0 {
+		dispatches := make([]domain.SessionActionDispatched, len(events))
+		for i, e := range events {
+			dispatches[i] = *e.(*domain.SessionActionDispatched)
+		}
+		recorded, err := run.agg.Decide(domain.RecordDispatches{Dispatches: dispatches}, domain.Env{Now: rt.a.now(), Actor: user, NewID: newID})
+		if err != nil {
+			return realtime.RunResult{}, runErr("invalid_dispatch", "The dispatch cannot be recorded: %s", err.Error())
+		}
+		if _, err := rt.append(ctx, run, recorded); err != nil {
+			return realtime.RunResult{}, err
+		}
+	}
+	run.state = next
+	out := realtime.RunResult{Session: ev.Session, Page: run.page.ID, Step: next.Step, State: runValue(next)}
+	for _, e := range events {
+		if d := e.(*domain.SessionActionDispatched); d.Error != "" && out.Error == "" {
+			out.Error = d.Error
+		}
+	}
+	for _, u := range updates {
+		raw, err := json.Marshal(u)
+		if err != nil {
+			return realtime.RunResult{}, fmt.Errorf("encode update: %w", err)
+		}
+		out.Updates = append(out.Updates, raw)
+	}
+	return out, nil
+}
+
+// Program serves the run's scripts to its runner (session.Scripts); the caller holds run.mu.
+func (run *liveRun) Program(_ context.Context, id string, version int64) (jsbox.Program, error) {
+	p, ok := run.programs[domain.ScriptRef{ScriptID: id, Version: version}]
+	if !ok {
+		return jsbox.Program{}, fmt.Errorf("%w: %s@%d was not loaded", errScriptUnavailable, id, version)
+	}
+	return p, nil
+}
+
+func runValue(st session.State) realtime.RunValue {
+	return realtime.RunValue{Page: st.Page, App: st.App}
+}
