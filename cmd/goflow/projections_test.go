@@ -89,6 +89,13 @@ func TestProjectionsRebuildAndStatus(t *testing.T) {
 			require.NoError(t, err)
 			st, closeStore := openStore()
 			appendDomainEvents(t, st)
+			// On Postgres the log is read below the oldest transaction running anywhere on the
+			// server (other tests' too): wait until the events are readable, or a rebuild that
+			// starts at once may legitimately see fewer of them.
+			require.Eventually(t, func() bool {
+				evs, err := st.ReadAll(context.Background(), eventstore.ReadAllParams{Limit: 100})
+				return err == nil && len(evs) == 5
+			}, 30*time.Second, 10*time.Millisecond)
 			closeStore()
 
 			stdout, stderr, err := cmd("projections", "rebuild")
