@@ -48,11 +48,15 @@ const (
 	MaxDispatchesPerRecord = 1000    // steps appended by one RecordDispatches
 )
 
-// ScriptRef names one version of a script.
+// ScriptRef names one version of a script. As a session's page or app reducer, the zero
+// ScriptRef means "no reducer": that state passes through every action unchanged.
 type ScriptRef struct {
 	ScriptID string `json:"scriptId"`
 	Version  int64  `json:"version"`
 }
+
+// IsZero reports whether r names no script (an absent reducer).
+func (r ScriptRef) IsZero() bool { return r == ScriptRef{} }
 
 // SessionState is a page state and an app state, each a JSON value; empty means undefined, so
 // the reducers' default parameters apply.
@@ -115,7 +119,7 @@ type SessionStarted struct {
 }
 
 // SessionActionDispatched is one action folded through the page reducer and then the app
-// reducer. Time and Seed are what Date and Math.random returned to the reducers, so a replay
+// reducer (a zero ScriptRef: no reducer, that state stays as it was). Time and Seed are what Date and Math.random returned to the reducers, so a replay
 // reproduces the step.
 type SessionActionDispatched struct {
 	Step        int64          `json:"step"`
@@ -230,7 +234,7 @@ func decideStartSession(c StartRuntimeSession, env Env) ([]Event, error) {
 		path string
 		ref  ScriptRef
 	}{{"/pageReducer", c.PageReducer}, {"/appReducer", c.AppReducer}} {
-		if err := checkScriptRef(r.path, r.ref); err != nil {
+		if err := checkReducerRef(r.path, r.ref); err != nil {
 			return nil, err
 		}
 	}
@@ -296,10 +300,10 @@ func checkDispatch(path string, d SessionActionDispatched) (*SessionActionDispat
 		}
 		d.Handler = &h
 	}
-	if err := checkScriptRef(path+"/pageReducer", d.PageReducer); err != nil {
+	if err := checkReducerRef(path+"/pageReducer", d.PageReducer); err != nil {
 		return nil, err
 	}
-	if err := checkScriptRef(path+"/appReducer", d.AppReducer); err != nil {
+	if err := checkReducerRef(path+"/appReducer", d.AppReducer); err != nil {
 		return nil, err
 	}
 	if d.DurationMicros < 0 {
@@ -317,6 +321,15 @@ func checkScriptRef(path string, r ScriptRef) error {
 		return invalid("invalid_version", path+"/version", "script version must be at least 1")
 	}
 	return nil
+}
+
+// checkReducerRef accepts the zero ref (no reducer) or a complete one; a half-empty ref is
+// rejected, since it names neither.
+func checkReducerRef(path string, r ScriptRef) error {
+	if r.IsZero() {
+		return nil
+	}
+	return checkScriptRef(path, r)
 }
 
 // optionalJSON returns raw compacted, or nil when it is empty (undefined).

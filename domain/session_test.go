@@ -115,6 +115,9 @@ func TestRuntimeSessionRejects(t *testing.T) {
 			c.InitialState.Page = json.RawMessage(`"` + strings.Repeat("x", domain.MaxSessionStateBytes) + `"`)
 		}), domain.ErrInvalid, "too_large", "/initialState/page"},
 		{"reducer version", nil, startWith(func(c *domain.StartRuntimeSession) { c.AppReducer.Version = 0 }), domain.ErrInvalid, "invalid_version", "/appReducer/version"},
+		{"reducer without id", nil, startWith(func(c *domain.StartRuntimeSession) { c.PageReducer.ScriptID = "" }), domain.ErrInvalid, "invalid_id", "/pageReducer/scriptId"},
+		{"step reducer without version", started, with(func(d *domain.SessionActionDispatched) { d.PageReducer.Version = 0 }), domain.ErrInvalid, "invalid_version", "/dispatches/0/pageReducer/version"},
+		{"step reducer without id", started, with(func(d *domain.SessionActionDispatched) { d.AppReducer.ScriptID = "" }), domain.ErrInvalid, "invalid_id", "/dispatches/0/appReducer/scriptId"},
 		{"record before start", nil, with(func(*domain.SessionActionDispatched) {}), domain.ErrNotFound, "not_found", ""},
 		{"record after end", ended, with(func(*domain.SessionActionDispatched) {}), domain.ErrConflict, "ended", ""},
 		{"step gap", started, with(func(d *domain.SessionActionDispatched) { d.Step = 2 }), domain.ErrConflict, "step_out_of_order", "/dispatches/0/step"},
@@ -136,6 +139,41 @@ func TestRuntimeSessionRejects(t *testing.T) {
 			_, err := s.Decide(tc.cmd, testEnv())
 			requireDomainErr(t, err, tc.kind, tc.code, tc.path)
 			require.Equal(t, before, *s, "Decide must not mutate")
+		})
+	}
+}
+
+// An empty reducer ref means the session runs without that reducer: its state passes through.
+func TestRuntimeSessionWithoutReducers(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		page, app domain.ScriptRef
+	}{
+		{"no page reducer", domain.ScriptRef{}, domain.ScriptRef{ScriptID: "ar", Version: 1}},
+		{"no app reducer", domain.ScriptRef{ScriptID: "pr", Version: 3}, domain.ScriptRef{}},
+		{"neither", domain.ScriptRef{}, domain.ScriptRef{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := &domain.RuntimeSession{}
+			start := startRuntimeSession()
+			start.PageReducer, start.AppReducer = tc.page, tc.app
+			evs := decideSession(t, s, start)
+			started := evs[0].(*domain.SessionStarted)
+			require.Equal(t, tc.page, started.PageReducer)
+			require.Equal(t, tc.app, started.AppReducer)
+			require.Equal(t, tc.page.IsZero(), started.PageReducer.IsZero())
+
+			d := dispatch(1)
+			d.PageReducer, d.AppReducer = tc.page, tc.app
+			evs = append(evs, decideSession(t, s, domain.RecordDispatches{Dispatches: []domain.SessionActionDispatched{d}})...)
+			require.Equal(t, int64(1), s.Steps)
+			recorded := evs[1].(*domain.SessionActionDispatched)
+			require.Equal(t, tc.page, recorded.PageReducer)
+			require.Equal(t, tc.app, recorded.AppReducer)
+			requireCodecRoundTrip(t, evs)
 		})
 	}
 }

@@ -38,7 +38,7 @@ type liveRun struct {
 	page    *domain.Page // the page as it was when the run started
 	agg     *domain.RuntimeSession
 	state   session.State
-	reducer struct{ page, app domain.ScriptRef }
+	reducer struct{ page, app domain.ScriptRef } // a zero ref: no reducer
 	// programs holds the reducers' texts, so a dispatch does not reload them.
 	programs map[domain.ScriptRef]jsbox.Program
 }
@@ -72,20 +72,21 @@ func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime
 		return realtime.RunResult{}, runErr("unknown_doc", "No page has the id %q.", truncate(pageID, 40))
 	}
 	run := &liveRun{user: user, page: page, programs: map[domain.ScriptRef]jsbox.Program{}}
-	// The domain records both reducer versions with every step, so a page runs only once both
-	// exist; a pass-through default would need an optional reducer in domain.RuntimeSession.
-	if page.ReducerScriptID == "" {
-		return realtime.RunResult{}, runErr("no_reducer", "The page has no reducer script; set one with set_page_state.")
-	}
-	if run.reducer.page, err = rt.program(ctx, run, page.AppID, page.ReducerScriptID, domain.ScriptPageReducer); err != nil {
-		return realtime.RunResult{}, err
+	// A missing reducer stays the zero ref, which the session records as "no reducer": that
+	// state passes through every action.
+	if page.ReducerScriptID != "" {
+		if run.reducer.page, err = rt.program(ctx, run, page.AppID, page.ReducerScriptID, domain.ScriptPageReducer); err != nil {
+			return realtime.RunResult{}, err
+		}
 	}
 	appReducer, err := rt.appReducerID(ctx, page.AppID)
 	if err != nil {
 		return realtime.RunResult{}, err
 	}
-	if run.reducer.app, err = rt.program(ctx, run, page.AppID, appReducer, domain.ScriptAppReducer); err != nil {
-		return realtime.RunResult{}, err
+	if appReducer != "" {
+		if run.reducer.app, err = rt.program(ctx, run, page.AppID, appReducer, domain.ScriptAppReducer); err != nil {
+			return realtime.RunResult{}, err
+		}
 	}
 
 	id := newID()
@@ -110,7 +111,8 @@ func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime
 	return realtime.RunResult{Session: id, Page: page.ID, Step: 0, State: runValue(run.state)}, nil
 }
 
-// appReducerID returns the app's reducer script (the first of kind app_reducer by id).
+// appReducerID returns the app's reducer script (the first of kind app_reducer by id), or ""
+// when the app has none.
 func (rt *pageRuntime) appReducerID(ctx context.Context, appID string) (string, error) {
 	p := projections.ListParams{Limit: projections.MaxListLimit}
 	for {
@@ -124,7 +126,7 @@ func (rt *pageRuntime) appReducerID(ctx context.Context, appID string) (string, 
 			}
 		}
 		if next == "" {
-			return "", runErr("no_reducer", "The app has no app_reducer script.")
+			return "", nil
 		}
 		p.After = next
 	}

@@ -28,11 +28,26 @@ var clickPayload = map[string]any{"altKey": false, "ctrlKey": false, "metaKey": 
 // counter/increment to the page reducer. It returns the page's doc id.
 func runtimeFixture(t *testing.T, b apiBundle) string {
 	t.Helper()
+	return runtimeFixtureWith(t, b, rtReducers{page: true, app: true})
+}
+
+// rtReducers says which reducers a runtime fixture creates.
+type rtReducers struct{ page, app bool }
+
+// runtimeFixtureWith is runtimeFixture with only the reducers in with: a page without a page
+// reducer gets reducerScriptId "", an app without an app reducer no app_reducer script.
+func runtimeFixtureWith(t *testing.T, b apiBundle, with rtReducers) string {
+	t.Helper()
 	c := b.c
 	app := createApp(t, c, "Counter")
 	handler := createKindScript(t, c, app, "event_handler", rtHandler)
-	reducer := createKindScript(t, c, app, "page_reducer", rtPageReducer)
-	createKindScript(t, c, app, "app_reducer", rtAppReducer)
+	reducer := ""
+	if with.page {
+		reducer = createKindScript(t, c, app, "page_reducer", rtPageReducer)
+	}
+	if with.app {
+		createKindScript(t, c, app, "app_reducer", rtAppReducer)
+	}
 	page := c.post("/api/apps/"+app+"/pages", map[string]any{"name": "Home"}).ok(http.StatusCreated)["id"].(string)
 	version := int64(c.get("/api/pages/" + page).ok(http.StatusOK)["version"].(float64))
 	ops(c, page, version,
@@ -81,6 +96,68 @@ func TestRuntimeRunCounter(t *testing.T) {
 	failed := b.c.get("/api/sessions/" + session + "/state?step=3").ok(http.StatusOK)
 	require.Equal(t, map[string]any{"count": float64(2)}, failed["page"])
 	require.Contains(t, failed["error"], "count is capped at 2")
+}
+
+// TestRuntimeRunWithoutReducer: P33, a page or app without a reducer runs, and that state passes
+// through every action, live and in the time-travel replay.
+func TestRuntimeRunWithoutReducer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		with    rtReducers
+		wantApp bool          // the app reducer ran: the app state is {} rather than undefined
+		page    func(int) any // the page state after n clicks
+	}{
+		{"no app reducer", rtReducers{page: true}, false, func(n int) any { return map[string]any{"count": float64(n)} }},
+		{"no page reducer", rtReducers{app: true}, true, func(int) any { return map[string]any{"count": float64(0)} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newAPI(t, "sqlite", webConfig())
+			page := runtimeFixtureWith(t, b, tt.with)
+
+			w := connect(t, b.c, "run1")
+			w.send(map[string]any{"type": "run", "doc": page, "mode": "preview"})
+			started := w.expect("run_started")
+			session, _ := started["session"].(string)
+			require.NotEmpty(t, session, "run answered %v", started)
+			require.Equal(t, tt.page(0), started["state"].(map[string]any)["page"])
+
+			for n := 1; n <= 2; n++ {
+				w.send(map[string]any{"type": "component_event", "session": session, "nodeId": "btn", "event": "onClick", "payload": clickPayload})
+				st := w.expect("run_state")
+				require.EqualValues(t, n, st["step"])
+				require.NotContains(t, st, "error")
+				state := st["state"].(map[string]any)
+				require.Equal(t, tt.page(n), state["page"])
+				if tt.wantApp {
+					require.Equal(t, map[string]any{}, state["app"])
+				} else {
+					require.Nil(t, state["app"], "no app reducer: the app state stays undefined")
+				}
+			}
+
+			// The replay passes the state through the same way.
+			at1 := b.c.get("/api/sessions/" + session + "/state?step=1").ok(http.StatusOK)
+			require.EqualValues(t, 1, at1["step"])
+			require.Equal(t, tt.page(1), at1["page"])
+			require.NotContains(t, at1, "error")
+			require.NotContains(t, at1, "diverged")
+			if tt.wantApp {
+				require.Equal(t, map[string]any{}, at1["app"])
+			} else {
+				require.NotContains(t, at1, "app")
+			}
+			empty := map[string]any{"scriptId": "", "version": float64(0)}
+			if !tt.with.app {
+				require.Equal(t, empty, at1["appReducer"])
+			}
+			if !tt.with.page {
+				require.Equal(t, empty, at1["pageReducer"])
+			}
+		})
+	}
 }
 
 // TestRuntimeRunErrors: P34, P37.

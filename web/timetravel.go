@@ -407,7 +407,9 @@ func (a *api) rerunSession(w http.ResponseWriter, r *http.Request) error {
 		return unprocessable("too_large", "/pageReducer", "pageReducer is %d bytes; at most %d are allowed.", len(*req.PageReducer), domain.MaxScriptText)
 	}
 	// Version 0 is never a recorded version, so the edited text does not evict the recorded
-	// versions from the sandbox's program cache (see session.ReplayOptions.PageReducer).
+	// versions from the sandbox's program cache (see session.ReplayOptions.PageReducer). A session
+	// recorded without a page reducer has an empty id here: the edited text then runs at every
+	// step, where the original replay passes the page state through.
 	edited := jsbox.Program{ID: rs.started.PageReducer.ScriptID, Version: 0, Source: *req.PageReducer}
 	if err := a.sandbox.Check(edited); err != nil {
 		if errors.Is(err, jsbox.ErrInvalidScript) {

@@ -20,8 +20,8 @@ type ReplayOptions struct {
 	// Skip lists steps to leave out: a skipped step changes no state (the debugger's
 	// skip / unskip, kept as its own state).
 	Skip map[int64]bool
-	// PageReducer, when set, runs instead of the recorded page reducer versions: an edited
-	// reducer text that was not saved. Give it a key (ID, Version) that recorded scripts do not
+	// PageReducer, when set, runs instead of the recorded page reducer versions (also at steps
+	// recorded without a page reducer): an edited reducer text that was not saved. Give it a key (ID, Version) that recorded scripts do not
 	// use, such as version 0, so that the two do not evict each other from the program cache.
 	PageReducer *jsbox.Program
 	// Timeout overrides the sandbox's per-call deadline when > 0.

@@ -41,7 +41,8 @@ type ComponentEvent struct {
 type DispatchInput struct {
 	Event  *ComponentEvent
 	Action *jsbox.Action
-	// PageReducer and AppReducer are the script versions every resulting step runs.
+	// PageReducer and AppReducer are the script versions every resulting step runs; a zero ref
+	// means no reducer, so that state passes through unchanged.
 	PageReducer domain.ScriptRef
 	AppReducer  domain.ScriptRef
 	// Time is Date.now() for the handler and the reducers; it is recorded in milliseconds, so
@@ -160,7 +161,9 @@ type Outcome struct {
 }
 
 // step folds one recorded action through the page reducer then the app reducer. If either
-// throws, the step keeps both states as they were (a step applies whole or not at all).
+// throws, the step keeps both states as they were (a step applies whole or not at all). A zero
+// reducer ref (no reducer) leaves its state as it was, unless pageOverride replaces the page
+// reducer: an edited reducer runs even where none was recorded.
 func (r *Runner) step(ctx context.Context, st State, d *domain.SessionActionDispatched, pageOverride *jsbox.Program, timeout time.Duration) (Outcome, error) {
 	det := jsbox.Determinism{Time: time.UnixMilli(d.Time).UTC(), Seed: int64(d.Seed)}
 	action := jsbox.Action{Type: d.Action.Type, Payload: d.Action.Payload}
@@ -177,9 +180,14 @@ func (r *Runner) step(ctx context.Context, st State, d *domain.SessionActionDisp
 		{"app reducer", d.AppReducer, nil, st.App, &app},
 	} {
 		var prog jsbox.Program
-		if red.override != nil {
+		switch {
+		case red.override != nil:
 			prog = *red.override
-		} else {
+		case red.ref.IsZero():
+			// No reducer: this state passes through the action unchanged.
+			*red.out = red.state
+			continue
+		default:
 			p, err := r.scripts.Program(ctx, red.ref.ScriptID, red.ref.Version)
 			if err != nil {
 				return Outcome{}, fmt.Errorf("step %d: load %s %s@%d: %w", d.Step, red.name, red.ref.ScriptID, red.ref.Version, err)

@@ -493,3 +493,97 @@ func withoutDurations(outs []session.Outcome) []session.Outcome {
 	}
 	return cp
 }
+
+// A session without a page or app reducer (a zero ref) passes that state through every action,
+// live and in replay; the other reducer still applies.
+func TestDispatchWithoutReducer(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		page, app domain.ScriptRef
+		initial   domain.SessionState
+		wantPage  string // after the steps; "" means still undefined
+		wantApp   string
+	}{
+		{
+			name: "no page reducer", app: appRef,
+			initial:  domain.SessionState{Page: json.RawMessage(`{"count":7}`)},
+			wantPage: `{"count":7}`, wantApp: `{"actions":4,"last":"other"}`,
+		},
+		{
+			name: "no app reducer", page: pageRef,
+			initial:  domain.SessionState{App: json.RawMessage(`{"theme":"dark"}`)},
+			wantPage: `{"count":5}`, wantApp: `{"theme":"dark"}`,
+		},
+		{name: "neither", wantPage: "", wantApp: ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, counterPageReducer, counterAppReducer, counterHandler)
+			f.started.PageReducer, f.started.AppReducer, f.started.InitialState = tc.page, tc.app, tc.initial
+			inputs := []session.DispatchInput{
+				click(`{"times":2,"by":1}`, t0, 1),
+				direct("counter/increment", `{"by":3}`, t0.Add(time.Second), 2),
+				direct("other", "", t0.Add(2*time.Second), 3),
+			}
+			for i := range inputs {
+				inputs[i].PageReducer, inputs[i].AppReducer = tc.page, tc.app
+			}
+			steps, live := f.run(t, inputs)
+			require.Len(t, steps, 4)
+			for _, d := range steps {
+				require.Empty(t, d.Error, "step %d", d.Step)
+				require.Equal(t, tc.page, d.PageReducer)
+				require.Equal(t, tc.app, d.AppReducer)
+			}
+			last := live[len(live)-1]
+			for _, got := range []struct{ want, got, name string }{
+				{tc.wantPage, string(last.Page), "page"},
+				{tc.wantApp, string(last.App), "app"},
+			} {
+				if got.want == "" {
+					require.Empty(t, got.got, "%s state stays undefined", got.name)
+				} else {
+					require.JSONEq(t, got.want, got.got, "%s state", got.name)
+				}
+			}
+
+			out, err := session.Replay(context.Background(), f.runner, f.started, steps, session.ReplayOptions{})
+			require.NoError(t, err)
+			for i, st := range live {
+				require.Equal(t, st, out[st.Step].State, "state after dispatch %d (step %d)", i, st.Step)
+			}
+		})
+	}
+}
+
+// An edited page reducer runs even where the session recorded none, so the debugger can try a
+// first reducer on a history recorded without one.
+func TestFirstDifferenceWithoutRecordedPageReducer(t *testing.T) {
+	t.Parallel()
+	f := setup(t, counterPageReducer, counterAppReducer, counterHandler)
+	f.started.PageReducer = domain.ScriptRef{}
+	var inputs []session.DispatchInput
+	for range 3 {
+		in := direct("counter/increment", `{"by":2}`, t0, 0)
+		in.PageReducer = domain.ScriptRef{}
+		inputs = append(inputs, in)
+	}
+	steps, live := f.run(t, inputs)
+	require.Empty(t, live[2].Page, "no page reducer: the page state stays undefined")
+	ctx := context.Background()
+
+	edited := jsbox.Program{ID: "", Version: 0, Source: counterPageReducer}
+	diff, found, err := session.FirstDifference(ctx, f.runner, f.started, steps, edited, session.ReplayOptions{})
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, int64(1), diff.Step)
+	require.Empty(t, diff.Original.State.Page)
+	require.JSONEq(t, `{"count":2}`, string(diff.Edited.State.Page))
+	require.JSONEq(t, string(diff.Original.State.App), string(diff.Edited.State.App), "the app reducer runs in both")
+
+	out, err := session.Replay(ctx, f.runner, f.started, steps, session.ReplayOptions{PageReducer: &edited})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"count":6}`, string(out[3].State.Page))
+}
