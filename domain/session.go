@@ -309,7 +309,7 @@ func checkDispatch(path string, d SessionActionDispatched) (*SessionActionDispat
 	if d.DurationMicros < 0 {
 		return nil, invalid("invalid_duration", path+"/durationMicros", "duration must not be negative")
 	}
-	d.Error = cutUTF8(d.Error, MaxDispatchError)
+	d.Error = CutDispatchError(d.Error)
 	return &d, nil
 }
 
@@ -346,6 +346,10 @@ func optionalJSON(path string, raw json.RawMessage, maxBytes int) (json.RawMessa
 	}
 	return out, nil
 }
+
+// CutDispatchError cuts a reducer error to what a recorded step keeps (MaxDispatchError bytes,
+// whole UTF-8 sequences), so that replays can compare their errors with recorded ones.
+func CutDispatchError(s string) string { return cutUTF8(s, MaxDispatchError) }
 
 // cutUTF8 cuts s to at most n bytes without splitting a UTF-8 sequence.
 func cutUTF8(s string, n int) string {

@@ -242,16 +242,24 @@ func (r *room) missed(ctx context.Context, version int64) ([]Event, bool, error)
 	}
 	out := make([]Event, len(envs))
 	for i, env := range envs {
-		out[i] = wireEvent(env)
-		if r.script != nil {
-			step, ok := r.step(env.StreamVersion)
-			if !ok {
-				return nil, false, nil // older than the kept history: snapshot
-			}
-			out[i].Edits = step.op
+		var ok bool
+		if out[i], ok = r.storedEvent(env); !ok {
+			return nil, false, nil // older than the kept history: snapshot
 		}
 	}
 	return out, true, nil
+}
+
+// storedEvent is the wire form of an event the room has applied, with a script's UTF-16 edits
+// from the kept history; false when the version is older than that history.
+func (r *room) storedEvent(env eventstore.Envelope) (Event, bool) {
+	w := wireEvent(env)
+	if r.script == nil {
+		return w, true
+	}
+	st, ok := r.step(env.StreamVersion)
+	w.Edits = st.op
+	return w, ok
 }
 
 // step returns the kept text step of a script version.
@@ -434,12 +442,7 @@ func (r *room) broadcastSince(ctx context.Context, version int64) {
 	}
 	events := make([]Event, len(envs))
 	for i, env := range envs {
-		events[i] = wireEvent(env)
-		if r.script != nil {
-			if st, ok := r.step(env.StreamVersion); ok {
-				events[i].Edits = st.op
-			}
-		}
+		events[i], _ = r.storedEvent(env) // just reloaded: the history holds them
 	}
 	r.broadcast(nil, Events{Type: TypeEvents, Doc: r.doc, Events: events})
 }

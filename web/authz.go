@@ -66,15 +66,21 @@ func resourceParam(param, what string, stream func(string) string) scopeFunc {
 		if err != nil {
 			return "", err
 		}
-		owner, err := projections.ReadOwner(ctx, a.docs, stream(id))
-		if errors.Is(err, projections.ErrNotFound) {
-			return "", notFound(what+"_not_found", "No %s has the id %q.", what, truncate(id, 40))
-		}
-		if err != nil {
-			return "", fmt.Errorf("find the app of %s %s: %w", what, id, err)
-		}
-		return a.workspaceOfApp(ctx, owner.AppID)
+		return a.workspaceOfStream(ctx, stream(id), what, id)
 	}
+}
+
+// workspaceOfStream returns the workspace of a resource's stream (page, script, schema, data
+// source, query, session) through its app; a resource that does not exist is a what_not_found.
+func (a *api) workspaceOfStream(ctx context.Context, stream, what, id string) (string, error) {
+	owner, err := projections.ReadOwner(ctx, a.docs, stream)
+	if errors.Is(err, projections.ErrNotFound) {
+		return "", notFound(what+"_not_found", "No %s has the id %q.", what, truncate(id, 40))
+	}
+	if err != nil {
+		return "", fmt.Errorf("find the app of %s %s: %w", what, id, err)
+	}
+	return a.workspaceOfApp(ctx, owner.AppID)
 }
 
 // workspaceOfApp returns the workspace an app belongs to.

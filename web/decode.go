@@ -13,13 +13,9 @@ import (
 // declare. A failure is an *apiError: 400 with a detail saying what is wrong and, where it
 // applies, the field's path; 413 when the body exceeds the LimitBody cap.
 func decodeJSON(r *http.Request, v any) error {
-	raw, err := io.ReadAll(r.Body)
+	raw, err := readBody(r)
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			p := tooLarge(mbe.Limit)
-			return &apiError{status: p.Status, code: p.Code, detail: p.Detail}
-		}
-		return badRequest("unreadable_body", "", "The request body could not be read.")
+		return err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return badRequest("empty_body", "", "The request body is empty; send a JSON object.")
@@ -34,6 +30,19 @@ func decodeJSON(r *http.Request, v any) error {
 		return badRequest("malformed_json", "", "The request body holds more than one JSON value.")
 	}
 	return nil
+}
+
+// readBody reads the whole request body: 413 past the LimitBody cap, 400 if it cannot be read.
+func readBody(r *http.Request) ([]byte, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			p := tooLarge(mbe.Limit)
+			return nil, &apiError{status: p.Status, code: p.Code, detail: p.Detail}
+		}
+		return nil, badRequest("unreadable_body", "", "The request body could not be read.")
+	}
+	return raw, nil
 }
 
 // jsonError turns an encoding/json error into a 400 with a readable detail.

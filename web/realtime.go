@@ -2,13 +2,11 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/goflow-dev/goflow/domain"
-	"github.com/goflow-dev/goflow/projections"
 	"github.com/goflow-dev/goflow/realtime"
 )
 
@@ -84,26 +82,18 @@ type realtimeAccess struct{ a *api }
 // role there. Outsiders learn only that there is no such document.
 func (x realtimeAccess) Allow(ctx context.Context, user string, perm domain.Permission, doc string) error {
 	noSuch := fmt.Errorf("no document %q", doc)
-	owner, err := projections.ReadOwner(ctx, x.a.docs, doc)
-	if errors.Is(err, projections.ErrNotFound) {
+	ws, err := x.a.workspaceOfStream(ctx, doc, "document", doc)
+	if err == nil {
+		var role domain.Role
+		if role, err = x.a.roleIn(ctx, ws, user); err == nil && !role.Allows(perm) {
+			what, _, _ := strings.Cut(doc, "-")
+			return fmt.Errorf("your role in this workspace (%s) does not allow %s on this %s", role, perm, what)
+		}
+	}
+	if isNotFound(err) {
 		return noSuch
 	}
-	if err != nil {
-		return fmt.Errorf("look up %s: %w", doc, err)
-	}
-	ws, err := x.a.workspaceOfApp(ctx, owner.AppID)
-	if err != nil {
-		return noSuch
-	}
-	role, err := x.a.roleIn(ctx, ws, user)
-	if err != nil {
-		return noSuch
-	}
-	if !role.Allows(perm) {
-		what, _, _ := strings.Cut(doc, "-")
-		return fmt.Errorf("your role in this workspace (%s) does not allow %s on this %s", role, perm, what)
-	}
-	return nil
+	return err
 }
 
 // stillValid re-checks the credentials a WebSocket was opened with.

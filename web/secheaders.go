@@ -2,16 +2,10 @@ package web
 
 import "net/http"
 
-// Content security policies. The API's forbids everything: its responses are JSON, never
-// documents to render. The UI's (served with the editor) allows only the server's own scripts,
-// styles, fonts and connections: Monaco is bundled, never loaded from a CDN, and its workers run
-// from blob: URLs.
-const (
-	apiCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-	uiCSP  = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-		"font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; " +
-		"base-uri 'none'; form-action 'self'; object-src 'none'"
-)
+// apiCSP is the API's content security policy: it forbids everything, since its responses are
+// JSON, never documents to render. (The editor UI, when it is served, sets its own self-only
+// policy on its responses.)
+const apiCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // SecurityHeaders sets the headers every response carries: no MIME sniffing, no framing (also
 // for browsers that predate frame-ancestors), no referrer leaking ids in URLs to other sites,

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"time"
@@ -59,13 +58,9 @@ func (a *api) importSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	raw, err := io.ReadAll(r.Body)
+	raw, err := readBody(r)
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			p := tooLarge(mbe.Limit)
-			return &apiError{status: p.Status, code: p.Code, detail: p.Detail}
-		}
-		return badRequest("unreadable_body", "", "The request body could not be read.")
+		return err
 	}
 	id := newID()
 	events, err := decideImport(raw, id, app.state.ID)

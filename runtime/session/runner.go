@@ -198,7 +198,7 @@ func (r *Runner) step(ctx context.Context, st State, d *domain.SessionActionDisp
 		kept.Duration += res.Duration
 		var jerr *jsbox.Error
 		if err != nil && errors.As(err, &jerr) && !errors.Is(err, jsbox.ErrInvalidInput) {
-			kept.Error = cutUTF8(red.name+": "+jerr.Error(), domain.MaxDispatchError)
+			kept.Error = domain.CutDispatchError(red.name + ": " + jerr.Error())
 			return kept, nil
 		}
 		if err != nil {
@@ -207,16 +207,4 @@ func (r *Runner) step(ctx context.Context, st State, d *domain.SessionActionDisp
 		*red.out = res.State
 	}
 	return Outcome{State: State{Step: d.Step, Page: page, App: app}, Duration: kept.Duration}, nil
-}
-
-// cutUTF8 cuts s to at most n bytes without splitting a UTF-8 sequence, as domain does when it
-// records the error, so that a replayed error compares equal to the recorded one.
-func cutUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
