@@ -72,6 +72,7 @@ func TestDataSourceSecretsNeverLeave(t *testing.T) {
 
 		c.delete("/api/datasources/" + pgID + "?expectedVersion=1").ok(http.StatusOK)
 		c.get("/api/datasources/"+pgID).problem(http.StatusNotFound, "datasource_not_found")
+		c.get("/api/datasources/never-existed").problem(http.StatusNotFound, "datasource_not_found")
 		require.Len(t, c.get("/api/apps/" + appID + "/datasources").ok(http.StatusOK)["items"], 1)
 	})
 }

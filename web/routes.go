@@ -32,7 +32,7 @@ func (s *Server) routeTable() []route {
 		page       = resourceParam("pageID", "page", domain.StreamPage)
 		script     = resourceParam("scriptID", "script", domain.StreamScript)
 		schema     = resourceParam("schemaID", "schema", domain.StreamSchema)
-		datasource = resourceParam("dataSourceID", "data source", domain.StreamDataSource)
+		datasource = resourceParam("dataSourceID", "datasource", domain.StreamDataSource)
 		query      = resourceParam("queryID", "query", domain.StreamQuery)
 		session    = resourceParam("sessionID", "session", domain.StreamSession)
 		view       = domain.PermView
