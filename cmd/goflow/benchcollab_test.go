@@ -14,8 +14,10 @@ import (
 // TestBenchCollab runs a tiny co-editing benchmark end to end: both scenarios, the idle
 // connections and the raw baseline print their figures, every op is committed and reaches every
 // other client exactly once.
+//
+// Not parallel: the idle-memory figure is a heap delta of this process, which other tests running
+// at the same time would make meaningless (once it came out negative).
 func TestBenchCollab(t *testing.T) {
-	t.Parallel()
 	a, stdout, stderr := testApp(nil)
 	err := a.run(context.Background(), []string{"bench", "collab", "--database-url", pgtest.URL(t),
 		"--clients", "3", "--rate", "20", "--pages", "3", "--page-clients", "2", "--page-rate", "10",
