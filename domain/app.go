@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -27,6 +28,24 @@ type AppSettings struct {
 	FlowServiceURL string `json:"flowServiceUrl"`
 	// Theme maps theme token names to values ("color.primary": "#3366ff").
 	Theme map[string]string `json:"theme"`
+	// ScriptTimeoutMs is the deadline of each handler and reducer call of a running app, in
+	// milliseconds; 0 means DefaultScriptTimeoutMs.
+	ScriptTimeoutMs int `json:"scriptTimeoutMs,omitempty"`
+}
+
+// Script deadlines of running apps. The ceiling keeps one app from holding a runtime worker
+// long enough to starve the others.
+const (
+	DefaultScriptTimeoutMs = 50
+	MaxScriptTimeoutMs     = 1000
+)
+
+// ScriptTimeout is the per-call deadline of the app's scripts.
+func (st AppSettings) ScriptTimeout() time.Duration {
+	if st.ScriptTimeoutMs <= 0 {
+		return DefaultScriptTimeoutMs * time.Millisecond
+	}
+	return time.Duration(st.ScriptTimeoutMs) * time.Millisecond
 }
 
 // Limits of app fields.
@@ -152,7 +171,8 @@ func (s *App) Decide(c AppCommand, env Env) ([]Event, error) {
 			return nil, err
 		}
 		next := cloneAppSettings(c.Settings)
-		if next.FlowServiceURL == s.Settings.FlowServiceURL && maps.Equal(next.Theme, s.Settings.Theme) {
+		if next.FlowServiceURL == s.Settings.FlowServiceURL && maps.Equal(next.Theme, s.Settings.Theme) &&
+			next.ScriptTimeoutMs == s.Settings.ScriptTimeoutMs {
 			return nil, nil
 		}
 		return []Event{&AppSettingsUpdated{Settings: next}}, nil
@@ -168,6 +188,9 @@ func (s *App) Decide(c AppCommand, env Env) ([]Event, error) {
 func checkAppSettings(st AppSettings) error {
 	if st.FlowServiceURL != "" && !isHTTPURL(st.FlowServiceURL) {
 		return invalid("invalid_url", "/settings/flowServiceUrl", "flowServiceUrl must be an absolute http or https URL")
+	}
+	if st.ScriptTimeoutMs < 0 || st.ScriptTimeoutMs > MaxScriptTimeoutMs {
+		return invalid("invalid_timeout", "/settings/scriptTimeoutMs", "scriptTimeoutMs must be between 1 and %d (0: the default, %d)", MaxScriptTimeoutMs, DefaultScriptTimeoutMs)
 	}
 	if len(st.Theme) > MaxThemeTokens {
 		return invalid("invalid_theme", "/settings/theme", "at most %d theme tokens", MaxThemeTokens)

@@ -130,6 +130,8 @@ func TestAppDecideRejections(t *testing.T) {
 		{"settings relative url", live, domain.UpdateAppSettings{Settings: domain.AppSettings{FlowServiceURL: "/flows"}}, domain.ErrInvalid, "invalid_url", "/settings/flowServiceUrl"},
 		{"settings ftp url", live, domain.UpdateAppSettings{Settings: domain.AppSettings{FlowServiceURL: "ftp://flows.example.com"}}, domain.ErrInvalid, "invalid_url", "/settings/flowServiceUrl"},
 		{"settings url without host", live, domain.UpdateAppSettings{Settings: domain.AppSettings{FlowServiceURL: "http://"}}, domain.ErrInvalid, "invalid_url", "/settings/flowServiceUrl"},
+		{"settings negative timeout", live, domain.UpdateAppSettings{Settings: domain.AppSettings{ScriptTimeoutMs: -1}}, domain.ErrInvalid, "invalid_timeout", "/settings/scriptTimeoutMs"},
+		{"settings timeout over the ceiling", live, domain.UpdateAppSettings{Settings: domain.AppSettings{ScriptTimeoutMs: domain.MaxScriptTimeoutMs + 1}}, domain.ErrInvalid, "invalid_timeout", "/settings/scriptTimeoutMs"},
 		{"settings empty token name", live, domain.UpdateAppSettings{Settings: domain.AppSettings{Theme: map[string]string{" ": "x"}}}, domain.ErrInvalid, "invalid_theme", "/settings/theme/ "},
 		{"settings long token value", live, domain.UpdateAppSettings{Settings: domain.AppSettings{Theme: map[string]string{"a/b": strings.Repeat("x", 201)}}}, domain.ErrInvalid, "invalid_theme", "/settings/theme/a~1b"},
 		{"delete missing", missing, domain.DeleteApp{}, domain.ErrNotFound, "not_found", ""},

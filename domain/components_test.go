@@ -275,7 +275,7 @@ func TestQuickActions(t *testing.T) {
 	for _, q := range c.QuickActions() {
 		names = append(names, q.Name)
 	}
-	for _, want := range []string{"navigate", "setState", "runQuery", "showModal"} {
+	for _, want := range []string{"navigate", "setState", "runQuery", "runWorkflow", "showModal", "showNotification", "callComponent"} {
 		require.Contains(t, names, want)
 	}
 	tests := []struct {
@@ -287,6 +287,9 @@ func TestQuickActions(t *testing.T) {
 		{q: domain.QuickAction{Type: "navigate", Params: json.RawMessage(`{}`)}, code: "invalid_params"},
 		{q: domain.QuickAction{Type: "setState", Params: json.RawMessage(`{"path":"count","value":1}`)}},
 		{q: domain.QuickAction{Type: "runQuery"}, code: "invalid_params"},
+		{q: domain.QuickAction{Type: "callComponent", Params: json.RawMessage(`{"nodeId":"t1","action":"refresh"}`)}},
+		{q: domain.QuickAction{Type: "callComponent", Params: json.RawMessage(`{"nodeId":"t1"}`)}, code: "invalid_params"},
+		{q: domain.QuickAction{Type: "runWorkflow", Params: json.RawMessage(`{"workflowId":"w1","payload":[1]}`)}},
 		{q: domain.QuickAction{Type: "showModal", Params: json.RawMessage(`{"modalId":"m1","extra":1}`)}, code: "invalid_params"},
 		{q: domain.QuickAction{Type: "explode"}, code: "unknown_quick_action"},
 	}

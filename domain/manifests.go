@@ -565,6 +565,15 @@ func builtinQuickActions() []ActionSpec {
 			"type":    mfMap{"type": "string", "minLength": 1, "maxLength": 200},
 			"payload": mfMap{},
 		}, "type")),
+		mfAct("callComponent", "Call an action a component of the page declares (a Table's refresh, an Input's focus).", mfObject(mfMap{
+			"nodeId": mfMap{"type": "string", "minLength": 1, "maxLength": 128},
+			"action": mfMap{"type": "string", "minLength": 1, "maxLength": 100},
+			"params": mfMap{"type": "object"},
+		}, "nodeId", "action")),
+		mfAct("runWorkflow", "Run a backend workflow with a payload.", mfObject(mfMap{
+			"workflowId": mfMap{"type": "string", "minLength": 1, "maxLength": 128},
+			"payload":    mfMap{},
+		}, "workflowId")),
 		mfAct("copyToClipboard", "Copy text to the clipboard.", mfObject(mfMap{"text": mfMap{"type": "string", "maxLength": 100000}}, "text")),
 	}
 }

@@ -280,5 +280,8 @@ type RunState struct {
 	Step    int64             `json:"step"`
 	State   RunValue          `json:"state"`
 	Updates []json.RawMessage `json:"updates"`
+	// Effects are client actions of quick actions: {"kind": "navigate" | "notify" |
+	// "copyToClipboard", "params": {...}}.
+	Effects []json.RawMessage `json:"effects"`
 	Error   string            `json:"error,omitempty"`
 }

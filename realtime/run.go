@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/goflow-dev/goflow/domain"
 )
@@ -17,6 +18,8 @@ type Runtime interface {
 	Start(ctx context.Context, user, page string) (RunResult, error)
 	// Event runs a component event in a session user started.
 	Event(ctx context.Context, user string, ev ComponentEvent) (RunResult, error)
+	// End ends a session user started: its connection closed.
+	End(ctx context.Context, user, session string) error
 }
 
 // RunResult is a session's state after a start or an event.
@@ -27,6 +30,8 @@ type RunResult struct {
 	State   RunValue
 	// Updates are the component updates the handler asked for, each a JSON object.
 	Updates []json.RawMessage
+	// Effects are what the client does next (navigate, notify, copy), each a JSON object.
+	Effects []json.RawMessage
 	// Error is a reducer's error (the state stayed).
 	Error string
 }
@@ -89,11 +94,42 @@ func (c *Session) componentEvent(m ComponentEvent) {
 		c.runError(err, doc, TypeComponentEvent)
 		return
 	}
-	updates := res.Updates
-	if updates == nil {
-		updates = []json.RawMessage{}
+	c.send(RunState{Type: TypeRunState, Session: m.Session, Step: res.Step, State: nullState(res.State),
+		Updates: nonNil(res.Updates), Effects: nonNil(res.Effects), Error: res.Error})
+}
+
+// endRuns ends the runtime sessions of a closed connection, in the background: the connection
+// is gone, and each end is one append.
+func (c *Session) endRuns() {
+	c.mu.Lock()
+	ids := make([]string, 0, len(c.runs))
+	for id := range c.runs {
+		ids = append(ids, id)
 	}
-	c.send(RunState{Type: TypeRunState, Session: m.Session, Step: res.Step, State: nullState(res.State), Updates: updates, Error: res.Error})
+	c.runs = map[string]string{}
+	c.mu.Unlock()
+	if len(ids) == 0 || c.s.cfg.Runtime == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), endRunsTimeout)
+		defer cancel()
+		for _, id := range ids {
+			if err := c.s.cfg.Runtime.End(ctx, c.user, id); err != nil {
+				c.s.log.Warn("realtime: end run", "session", id, "err", err)
+			}
+		}
+	}()
+}
+
+// endRunsTimeout bounds the ending of one closed connection's sessions.
+const endRunsTimeout = 10 * time.Second
+
+func nonNil(xs []json.RawMessage) []json.RawMessage {
+	if xs == nil {
+		return []json.RawMessage{}
+	}
+	return xs
 }
 
 func (c *Session) runError(err error, doc, ref string) {

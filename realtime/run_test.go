@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,7 +17,15 @@ import (
 )
 
 // fakeRuntime counts a page's events: the state is {"n": <events so far>}.
-type fakeRuntime struct{ n int }
+type fakeRuntime struct {
+	n     int
+	ended chan string // the sessions End was called for
+}
+
+func (f *fakeRuntime) End(_ context.Context, _, session string) error {
+	f.ended <- session
+	return nil
+}
 
 func (f *fakeRuntime) Start(_ context.Context, _, page string) (realtime.RunResult, error) {
 	return realtime.RunResult{Session: "s1", Page: page, State: realtime.RunValue{Page: json.RawMessage(`{"n":0}`)}}, nil
@@ -45,9 +54,10 @@ func TestRunMessages(t *testing.T) {
 	require.Len(t, errs, 1)
 	require.Equal(t, "runtime_unavailable", errs[0]["code"])
 
+	rt := &fakeRuntime{ended: make(chan string, 1)}
 	srv, err := realtime.NewServer(realtime.ServerConfig{
 		Engine: e.engine, Access: allowAll{}, User: func(*http.Request) string { return "" },
-		Logger: slog.New(slog.DiscardHandler), Runtime: &fakeRuntime{},
+		Logger: slog.New(slog.DiscardHandler), Runtime: rt,
 	})
 	require.NoError(t, err)
 	s = srv.NewSession(context.Background(), "alice", tr)
@@ -94,5 +104,15 @@ func TestRunMessages(t *testing.T) {
 		require.Equal(t, tt.step, st[0]["step"])
 		require.Equal(t, []any{}, st[0]["updates"])
 		require.Equal(t, map[string]any{"n": tt.step}, st[0]["state"].(map[string]any)["page"])
+		require.Equal(t, []any{}, st[0]["effects"])
+	}
+
+	// Closing the connection ends its sessions.
+	s.Close()
+	select {
+	case id := <-rt.ended:
+		require.Equal(t, "s1", id)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the closed connection's session was not ended")
 	}
 }

@@ -356,6 +356,7 @@ func (c *Session) Close() {
 	for _, doc := range docs {
 		c.unsubscribe(doc)
 	}
+	c.endRuns()
 }
 
 // Handle processes one message from the client. It returns false once the session has ended

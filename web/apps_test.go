@@ -78,6 +78,7 @@ func TestAppRejections(t *testing.T) {
 			{"unknown field", "POST", "/api/apps", `{"name":"a","colour":"red"}`, "", 400, "unknown_field", "/colour"},
 			{"wrong type", "POST", "/api/apps", `{"name":42}`, "", 400, "wrong_type", "/name"},
 			{"empty name", "POST", "/api/apps", map[string]any{"name": " "}, "", 422, "invalid_name", "/name"},
+			{"timeout over the ceiling", "PATCH", "/api/apps/" + id, map[string]any{"expectedVersion": 1, "settings": map[string]any{"scriptTimeoutMs": 5000}}, "", 422, "invalid_timeout", "/settings/scriptTimeoutMs"},
 			{"bad flow URL", "PATCH", "/api/apps/" + id, map[string]any{"expectedVersion": 1, "settings": map[string]any{"flowServiceUrl": "ftp://x"}}, "", 422, "invalid_url", "/settings/flowServiceUrl"},
 			{"no expected version", "PATCH", "/api/apps/" + id, map[string]any{"name": "x"}, "", 422, "required", "/expectedVersion"},
 			{"empty patch", "PATCH", "/api/apps/" + id, map[string]any{"expectedVersion": 1}, "", 422, "empty_patch", ""},

@@ -813,6 +813,8 @@ func schemas() map[string]any {
 		"AppSettings": obj(map[string]any{
 			"flowServiceUrl": str("When set, workflows run on this external flow service."),
 			"theme":          map[string]any{"type": []string{"null", "object"}, "additionalProperties": map[string]any{"type": "string"}, "description": "Theme token values by name."},
+			"scriptTimeoutMs": map[string]any{"type": "integer", "minimum": 0, "maximum": domain.MaxScriptTimeoutMs,
+				"description": "Deadline of each handler and reducer call of the running app, in milliseconds (0 or absent: 50)."},
 		}),
 		"AppList":   listOf("App"),
 		"CreateApp": closed(map[string]any{"name": str("App name, 1..100 characters.")}, "name"),

@@ -25,9 +25,6 @@ const (
 	// maxLiveRuns bounds the sessions held in memory; starting one more drops the oldest (its
 	// client then gets unknown_session and runs the page again).
 	maxLiveRuns = 10_000
-	// liveDispatchTimeout is the per-call deadline of live handlers and reducers (the issue's
-	// default; a per-app setting can come later).
-	liveDispatchTimeout = 50 * time.Millisecond
 )
 
 // liveRun is one runtime session held in memory.
@@ -41,11 +38,23 @@ type liveRun struct {
 	reducer struct{ page, app domain.ScriptRef } // a zero ref: no reducer
 	// programs holds the reducers' texts, so a dispatch does not reload them.
 	programs map[domain.ScriptRef]jsbox.Program
+	// timeout is the app's per-call script deadline, read at the start.
+	timeout time.Duration
+	// ended is set once session.ended is recorded.
+	ended bool
+}
+
+// backendCalls runs the quick actions that reach outside the sandbox (queries, workflows):
+// their outcome comes back as actions to dispatch.
+type backendCalls interface {
+	Call(ctx context.Context, appID string, c session.Call) ([]jsbox.Action, error)
 }
 
 // pageRuntime implements realtime.Runtime.
 type pageRuntime struct {
 	a *api
+	// calls runs the runQuery and runWorkflow quick actions; nil answers them not_supported.
+	calls backendCalls
 
 	mu    sync.Mutex
 	runs  map[string]*liveRun
@@ -71,7 +80,11 @@ func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime
 	if !page.Exists() {
 		return realtime.RunResult{}, runErr("unknown_doc", "No page has the id %q.", truncate(pageID, 40))
 	}
-	run := &liveRun{user: user, page: page, programs: map[domain.ScriptRef]jsbox.Program{}}
+	al, err := load(ctx, a.store, appAggregate, page.AppID, 0)
+	if err != nil {
+		return realtime.RunResult{}, err
+	}
+	run := &liveRun{user: user, page: page, programs: map[domain.ScriptRef]jsbox.Program{}, timeout: al.state.Settings.ScriptTimeout()}
 	// A missing reducer stays the zero ref, which the session records as "no reducer": that
 	// state passes through every action.
 	if page.ReducerScriptID != "" {
@@ -181,12 +194,11 @@ func (rt *pageRuntime) keep(id string, run *liveRun) {
 	rt.order = append(rt.order, id)
 }
 
-// Event runs the script bound to the node's event and records the dispatches.
+// Event runs the handler bound to the node's event (a script or quick actions) and records the
+// dispatches.
 func (rt *pageRuntime) Event(ctx context.Context, user string, ev realtime.ComponentEvent) (realtime.RunResult, error) {
-	rt.mu.Lock()
-	run, ok := rt.runs[ev.Session]
-	rt.mu.Unlock()
-	if !ok || run.user != user {
+	run, ok := rt.live(ev.Session, user)
+	if !ok {
 		return realtime.RunResult{}, runErr("unknown_session", "No running session has the id %q.", truncate(ev.Session, 40))
 	}
 	if len(ev.Payload) > domain.MaxSourcePayloadBytes {
@@ -197,9 +209,8 @@ func (rt *pageRuntime) Event(ctx context.Context, user string, ev realtime.Compo
 		return realtime.RunResult{}, runErr("unknown_node", "The page has no node %q.", truncate(ev.NodeID, 40))
 	}
 	b, ok := node.Events[ev.Event]
-	if !ok || b.Kind != domain.BindingScript {
-		// Quick actions and workflows are not run yet.
-		return realtime.RunResult{}, runErr("no_handler", "Node %q has no script bound to %q.", truncate(ev.NodeID, 40), truncate(ev.Event, 40))
+	if !ok {
+		return realtime.RunResult{}, runErr("no_handler", "Node %q has no handler bound to %q.", truncate(ev.NodeID, 40), truncate(ev.Event, 40))
 	}
 	payload := ev.Payload
 	if len(payload) == 0 {
@@ -212,56 +223,114 @@ func (rt *pageRuntime) Event(ctx context.Context, user string, ev realtime.Compo
 	if err != nil {
 		return realtime.RunResult{}, fmt.Errorf("props of %s: %w", ev.NodeID, err)
 	}
-	var actions []string
-	if m, ok := rt.a.catalog.Get(node.Type); ok {
-		for _, a := range m.Actions {
-			actions = append(actions, a.Name)
-		}
-	}
 
 	run.mu.Lock()
 	defer run.mu.Unlock()
-	handler, err := rt.program(ctx, run, run.page.AppID, b.ScriptID, domain.ScriptEventHandler)
-	if err != nil {
-		return realtime.RunResult{}, err
+	if run.ended {
+		return realtime.RunResult{}, runErr("unknown_session", "The session %q has ended.", truncate(ev.Session, 40))
 	}
-	runner := session.NewRunner(rt.a.sandbox, run)
-	next, events, updates, err := runner.Dispatch(ctx, run.state, session.DispatchInput{
-		Event: &session.ComponentEvent{
-			Handler:   handler,
-			Component: jsbox.ComponentInfo{NodeID: node.ID, Type: node.Type, Props: props, Actions: actions},
-			Event:     jsbox.Event{Name: ev.Event, Payload: ev.Payload},
-		},
+	in := session.DispatchInput{
 		PageReducer: run.reducer.page, AppReducer: run.reducer.app,
-		Time: rt.a.now(), Seed: rand.Uint64(), Timeout: liveDispatchTimeout,
-	})
+		Time: rt.a.now(), Seed: rand.Uint64(), Timeout: run.timeout,
+	}
+	var (
+		updates []jsbox.ComponentUpdate
+		effects []session.Effect
+	)
+	switch b.Kind {
+	case domain.BindingScript:
+		handler, err := rt.program(ctx, run, run.page.AppID, b.ScriptID, domain.ScriptEventHandler)
+		if err != nil {
+			return realtime.RunResult{}, err
+		}
+		in.Event = &session.ComponentEvent{
+			Handler:   handler,
+			Component: jsbox.ComponentInfo{NodeID: node.ID, Type: node.Type, Props: props, Actions: rt.componentActions(node.Type)},
+			Event:     jsbox.Event{Name: ev.Event, Payload: ev.Payload},
+		}
+	case domain.BindingActions:
+		q, err := rt.quick(ctx, run, node, ev, props, b.Actions)
+		if err != nil {
+			return realtime.RunResult{}, err
+		}
+		in.Quick, updates, effects = &q.event, q.updates, q.effects
+	default:
+		return realtime.RunResult{}, runErr("not_supported", "Node %q runs a %s on %q; this server runs script and quick-action handlers only.", truncate(ev.NodeID, 40), b.Kind, truncate(ev.Event, 40))
+	}
+	st, reducerErr := run.state, ""
+	// Quick actions that only update components or ask the client for effects dispatch nothing.
+	if in.Event != nil || len(in.Quick.Actions) > 0 {
+		out, err := rt.dispatch(ctx, run, user, in)
+		if err != nil {
+			return realtime.RunResult{}, err
+		}
+		st, reducerErr, updates = out.state, out.err, append(updates, out.updates...)
+	}
+	return rt.result(ev.Session, run, st, reducerErr, updates, effects)
+}
+
+// live returns user's running session id.
+func (rt *pageRuntime) live(id, user string) (*liveRun, bool) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	run, ok := rt.runs[id]
+	return run, ok && run.user == user
+}
+
+// componentActions lists the actions a component type declares (emit accepts only these).
+func (rt *pageRuntime) componentActions(typ string) []string {
+	m, ok := rt.a.catalog.Get(typ)
+	if !ok {
+		return nil
+	}
+	names := make([]string, len(m.Actions))
+	for i, a := range m.Actions {
+		names[i] = a.Name
+	}
+	return names
+}
+
+// dispatched is what one dispatch did.
+type dispatched struct {
+	state   session.State
+	err     string // the first reducer error
+	updates []jsbox.ComponentUpdate
+}
+
+// dispatch runs in through the runner and records its steps; the caller holds run.mu.
+func (rt *pageRuntime) dispatch(ctx context.Context, run *liveRun, user string, in session.DispatchInput) (dispatched, error) {
+	next, events, updates, err := session.NewRunner(rt.a.sandbox, run).Dispatch(ctx, run.state, in)
 	var jerr *jsbox.Error
 	switch {
 	case errors.As(err, &jerr), errors.Is(err, session.ErrInvalidAction):
-		return realtime.RunResult{}, runErr("handler_failed", "%s", err.Error())
+		return dispatched{}, runErr("handler_failed", "%s", err.Error())
 	case err != nil:
-		return realtime.RunResult{}, err
+		return dispatched{}, err
 	}
+	out := dispatched{state: next, updates: updates}
 	if len(events) > 0 {
-		dispatches := make([]domain.SessionActionDispatched, len(events))
+		steps := make([]domain.SessionActionDispatched, len(events))
 		for i, e := range events {
-			dispatches[i] = *e.(*domain.SessionActionDispatched)
+			steps[i] = *e.(*domain.SessionActionDispatched)
+			if steps[i].Error != "" && out.err == "" {
+				out.err = steps[i].Error
+			}
 		}
-		recorded, err := run.agg.Decide(domain.RecordDispatches{Dispatches: dispatches}, domain.Env{Now: rt.a.now(), Actor: user, NewID: newID})
+		recorded, err := run.agg.Decide(domain.RecordDispatches{Dispatches: steps}, domain.Env{Now: rt.a.now(), Actor: user, NewID: newID})
 		if err != nil {
-			return realtime.RunResult{}, runErr("invalid_dispatch", "The dispatch cannot be recorded: %s", err.Error())
+			return dispatched{}, runErr("invalid_dispatch", "The dispatch cannot be recorded: %s", err.Error())
 		}
 		if _, err := rt.append(ctx, run, recorded); err != nil {
-			return realtime.RunResult{}, err
+			return dispatched{}, err
 		}
 	}
 	run.state = next
-	out := realtime.RunResult{Session: ev.Session, Page: run.page.ID, Step: next.Step, State: runValue(next)}
-	for _, e := range events {
-		if d := e.(*domain.SessionActionDispatched); d.Error != "" && out.Error == "" {
-			out.Error = d.Error
-		}
-	}
+	return out, nil
+}
+
+// result is the answer to a component event.
+func (rt *pageRuntime) result(id string, run *liveRun, st session.State, reducerErr string, updates []jsbox.ComponentUpdate, effects []session.Effect) (realtime.RunResult, error) {
+	out := realtime.RunResult{Session: id, Page: run.page.ID, Step: st.Step, State: runValue(st), Error: reducerErr}
 	for _, u := range updates {
 		raw, err := json.Marshal(u)
 		if err != nil {
@@ -269,7 +338,86 @@ func (rt *pageRuntime) Event(ctx context.Context, user string, ev realtime.Compo
 		}
 		out.Updates = append(out.Updates, raw)
 	}
+	for _, e := range effects {
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return realtime.RunResult{}, fmt.Errorf("encode effect: %w", err)
+		}
+		out.Effects = append(out.Effects, raw)
+	}
 	return out, nil
+}
+
+// quickPlan is an "actions" binding made ready to dispatch.
+type quickPlan struct {
+	event   session.QuickEvent
+	updates []jsbox.ComponentUpdate
+	effects []session.Effect
+}
+
+// quick plans an "actions" binding against the session's state and page; the caller holds
+// run.mu. Backend calls (runQuery, runWorkflow) go to rt.calls, whose actions join the
+// dispatch in order.
+func (rt *pageRuntime) quick(ctx context.Context, run *liveRun, node *domain.Node, ev realtime.ComponentEvent, props json.RawMessage, actions []domain.QuickAction) (quickPlan, error) {
+	steps, err := session.PlanQuickActions(actions, session.QuickEnv{
+		Payload: ev.Payload, State: run.state.Page, Props: props,
+		Node: func(id string) (string, []string, bool) {
+			n, ok := run.page.Nodes[id]
+			if !ok {
+				return "", nil, false
+			}
+			return n.Type, rt.componentActions(n.Type), true
+		},
+	})
+	if err != nil {
+		return quickPlan{}, runErr("handler_failed", "%s", err.Error())
+	}
+	plan := quickPlan{event: session.QuickEvent{Source: domain.SessionSource{NodeID: node.ID, Event: ev.Event, Payload: ev.Payload}}}
+	for _, s := range steps {
+		switch {
+		case s.Action != nil:
+			plan.event.Actions = append(plan.event.Actions, *s.Action)
+		case s.Update != nil:
+			plan.updates = append(plan.updates, *s.Update)
+		case s.Effect != nil:
+			plan.effects = append(plan.effects, *s.Effect)
+		case s.Call != nil:
+			if rt.calls == nil {
+				return quickPlan{}, runErr("not_supported", "%s is not available on this server yet.", s.Call.Kind)
+			}
+			got, err := rt.calls.Call(ctx, run.page.AppID, *s.Call)
+			if err != nil {
+				return quickPlan{}, err
+			}
+			plan.event.Actions = append(plan.event.Actions, got...)
+		}
+	}
+	return plan, nil
+}
+
+// End records session.ended and forgets the session.
+func (rt *pageRuntime) End(ctx context.Context, user, id string) error {
+	run, ok := rt.live(id, user)
+	if !ok {
+		return nil // dropped already
+	}
+	rt.mu.Lock()
+	delete(rt.runs, id)
+	rt.mu.Unlock()
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if run.ended {
+		return nil
+	}
+	run.ended = true
+	events, err := run.agg.Decide(domain.EndRuntimeSession{}, domain.Env{Now: rt.a.now(), Actor: user, NewID: newID})
+	if err != nil {
+		return fmt.Errorf("end session %s: %w", id, err)
+	}
+	if _, err := rt.append(ctx, run, events); err != nil {
+		return fmt.Errorf("end session %s: %w", id, err)
+	}
+	return nil
 }
 
 // Program serves the run's scripts to its runner (session.Scripts); the caller holds run.mu.

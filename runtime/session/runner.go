@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -37,9 +38,18 @@ type ComponentEvent struct {
 	Event     jsbox.Event // the payload is validated by the caller against the manifest
 }
 
-// DispatchInput is either a component event (Event set) or a direct action (Action set).
+// QuickEvent is a component event bound to quick actions: Actions are what PlanQuickActions
+// planned, in order (they may include ActionSetState).
+type QuickEvent struct {
+	Source  domain.SessionSource
+	Actions []jsbox.Action
+}
+
+// DispatchInput is a component event run by a script (Event), one run by quick actions (Quick)
+// or a direct action (Action): exactly one is set.
 type DispatchInput struct {
 	Event  *ComponentEvent
+	Quick  *QuickEvent
 	Action *jsbox.Action
 	// PageReducer and AppReducer are the script versions every resulting step runs; a zero ref
 	// means no reducer, so that state passes through unchanged.
@@ -84,8 +94,8 @@ var ErrInvalidAction = errors.New("session: invalid action")
 // as it was. A handler that fails is an error (wrapping the *jsbox.Error) and nothing is
 // recorded; so is a failure to load a script or a cancelled context, which leave st unchanged.
 func (r *Runner) Dispatch(ctx context.Context, st State, in DispatchInput) (State, []domain.Event, []jsbox.ComponentUpdate, error) {
-	if (in.Event == nil) == (in.Action == nil) {
-		return st, nil, nil, fmt.Errorf("%w: exactly one of Event and Action", ErrBadInput)
+	if n := btoi(in.Event != nil) + btoi(in.Quick != nil) + btoi(in.Action != nil); n != 1 {
+		return st, nil, nil, fmt.Errorf("%w: exactly one of Event, Quick and Action", ErrBadInput)
 	}
 	ms := in.Time.UnixMilli()
 	var (
@@ -114,6 +124,10 @@ func (r *Runner) Dispatch(ctx context.Context, st State, in DispatchInput) (Stat
 		source = &domain.SessionSource{NodeID: ev.Component.NodeID, Event: ev.Event.Name, Payload: ev.Event.Payload}
 		h := ev.Handler
 		handler = &h
+	} else if in.Quick != nil {
+		actions = in.Quick.Actions
+		src := in.Quick.Source
+		source = &src
 	} else {
 		actions = []jsbox.Action{*in.Action}
 	}
@@ -123,6 +137,10 @@ func (r *Runner) Dispatch(ctx context.Context, st State, in DispatchInput) (Stat
 	for _, a := range actions {
 		if a.Type == "" || len(a.Type) > domain.MaxActionTypeLen || !utf8.ValidString(a.Type) {
 			return st, nil, nil, fmt.Errorf("%w: action type must be 1..%d bytes", ErrInvalidAction, domain.MaxActionTypeLen)
+		}
+		// Only quick actions, planned by the runtime, dispatch the runtime's own actions.
+		if in.Quick == nil && strings.HasPrefix(a.Type, ReservedActionPrefix) {
+			return st, nil, nil, fmt.Errorf("%w: action types starting with %q are reserved", ErrInvalidAction, ReservedActionPrefix)
 		}
 	}
 	next := st
@@ -181,6 +199,15 @@ func (r *Runner) step(ctx context.Context, st State, d *domain.SessionActionDisp
 	} {
 		var prog jsbox.Program
 		switch {
+		case red.out == &page && d.Action.Type == ActionSetState:
+			// The runtime reduces its own setState in place of any page reducer.
+			next, err := applySetState(red.state, d.Action.Payload)
+			if err != nil {
+				kept.Error = domain.CutDispatchError(err.Error())
+				return kept, nil
+			}
+			*red.out = next
+			continue
 		case red.override != nil:
 			prog = *red.override
 		case red.ref.IsZero():
@@ -207,4 +234,11 @@ func (r *Runner) step(ctx context.Context, st State, d *domain.SessionActionDisp
 		*red.out = res.State
 	}
 	return Outcome{State: State{Step: d.Step, Page: page, App: app}, Duration: kept.Duration}, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
