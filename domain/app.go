@@ -17,7 +17,9 @@ type App struct {
 	Name        string      `json:"name"`
 	WorkspaceID string      `json:"workspaceId"`
 	Settings    AppSettings `json:"settings"`
-	Deleted     bool        `json:"deleted"`
+	// Published is the latest release, which "published" runs use; nil until the first publish.
+	Published *AppRelease `json:"published,omitempty"`
+	Deleted   bool        `json:"deleted"`
 	Version     int64       `json:"version"`
 }
 
@@ -76,10 +78,30 @@ type UpdateAppSettings struct {
 
 type DeleteApp struct{}
 
+// PublishApp makes the given page and script versions the app's release: published runs use
+// them while builders keep editing the draft.
+type PublishApp struct {
+	Pages   map[string]int64 `json:"pages"`
+	Scripts map[string]int64 `json:"scripts"`
+}
+
+// AppRelease is one publish of an app: the version of every page and script it runs.
+type AppRelease struct {
+	Release   int64            `json:"release"` // 1, 2, 3, ... per app
+	Pages     map[string]int64 `json:"pages"`
+	Scripts   map[string]int64 `json:"scripts"`
+	Published time.Time        `json:"published"`
+	By        string           `json:"by"`
+}
+
+// MaxReleaseEntries bounds the pages, and separately the scripts, of one release.
+const MaxReleaseEntries = 10_000
+
 func (CreateApp) appCommand()         {}
 func (RenameApp) appCommand()         {}
 func (UpdateAppSettings) appCommand() {}
 func (DeleteApp) appCommand()         {}
+func (PublishApp) appCommand()        {}
 
 type AppCreated struct {
 	AppID       string `json:"appId"`
@@ -97,10 +119,15 @@ type AppSettingsUpdated struct {
 
 type AppDeleted struct{}
 
+type AppPublished struct {
+	AppRelease
+}
+
 func (*AppCreated) EventType() string         { return "app.created" }
 func (*AppRenamed) EventType() string         { return "app.renamed" }
 func (*AppSettingsUpdated) EventType() string { return "app.settings_updated" }
 func (*AppDeleted) EventType() string         { return "app.deleted" }
+func (*AppPublished) EventType() string       { return "app.published" }
 
 // appEvents lists the events of the App aggregate.
 var appEvents = []eventDef{
@@ -108,6 +135,7 @@ var appEvents = []eventDef{
 	{event: &AppRenamed{}},
 	{event: &AppSettingsUpdated{}},
 	{event: &AppDeleted{}},
+	{event: &AppPublished{}},
 }
 
 // Exists reports whether the app was created and not deleted.
@@ -126,6 +154,10 @@ func (s *App) Apply(e Event) {
 		s.Settings = cloneAppSettings(e.Settings)
 	case *AppDeleted:
 		s.Deleted = true
+	case *AppPublished:
+		r := e.AppRelease
+		r.Pages, r.Scripts = maps.Clone(r.Pages), maps.Clone(r.Scripts)
+		s.Published = &r
 	}
 }
 
@@ -178,11 +210,44 @@ func (s *App) Decide(c AppCommand, env Env) ([]Event, error) {
 		return []Event{&AppSettingsUpdated{Settings: next}}, nil
 	case DeleteApp:
 		return []Event{&AppDeleted{}}, nil
+	case PublishApp:
+		return s.decidePublish(c, env)
 	case nil:
 		return nil, invalid("unknown_command", "", "no command")
 	default:
 		return nil, invalid("unknown_command", "", "unknown app command %T", c)
 	}
+}
+
+func (s *App) decidePublish(c PublishApp, env Env) ([]Event, error) {
+	if len(c.Pages) == 0 {
+		return nil, invalid("nothing_to_publish", "/pages", "an app without pages cannot be published")
+	}
+	for field, m := range map[string]map[string]int64{"pages": c.Pages, "scripts": c.Scripts} {
+		if len(m) > MaxReleaseEntries {
+			return nil, invalid("too_large", "/"+field, "a release holds at most %d %s", MaxReleaseEntries, field)
+		}
+		for id, v := range m {
+			if err := checkID("/"+field+"/"+ptrTok(id), id); err != nil {
+				return nil, err
+			}
+			if v < 1 {
+				return nil, invalid("invalid_version", "/"+field+"/"+ptrTok(id), "versions start at 1")
+			}
+		}
+	}
+	next := int64(1)
+	if s.Published != nil {
+		next = s.Published.Release + 1
+	}
+	scripts := maps.Clone(c.Scripts)
+	if scripts == nil {
+		scripts = map[string]int64{}
+	}
+	return []Event{&AppPublished{AppRelease{
+		Release: next, Pages: maps.Clone(c.Pages), Scripts: scripts,
+		Published: env.Now.UTC(), By: env.Actor,
+	}}}, nil
 }
 
 func checkAppSettings(st AppSettings) error {

@@ -132,6 +132,10 @@ func TestAppDecideRejections(t *testing.T) {
 		{"settings url without host", live, domain.UpdateAppSettings{Settings: domain.AppSettings{FlowServiceURL: "http://"}}, domain.ErrInvalid, "invalid_url", "/settings/flowServiceUrl"},
 		{"settings negative timeout", live, domain.UpdateAppSettings{Settings: domain.AppSettings{ScriptTimeoutMs: -1}}, domain.ErrInvalid, "invalid_timeout", "/settings/scriptTimeoutMs"},
 		{"settings timeout over the ceiling", live, domain.UpdateAppSettings{Settings: domain.AppSettings{ScriptTimeoutMs: domain.MaxScriptTimeoutMs + 1}}, domain.ErrInvalid, "invalid_timeout", "/settings/scriptTimeoutMs"},
+		{"publish missing", missing, domain.PublishApp{Pages: map[string]int64{"p1": 1}}, domain.ErrNotFound, "not_found", ""},
+		{"publish no pages", live, domain.PublishApp{}, domain.ErrInvalid, "nothing_to_publish", "/pages"},
+		{"publish version 0", live, domain.PublishApp{Pages: map[string]int64{"p1": 0}}, domain.ErrInvalid, "invalid_version", "/pages/p1"},
+		{"publish bad script id", live, domain.PublishApp{Pages: map[string]int64{"p1": 1}, Scripts: map[string]int64{"s 1": 1}}, domain.ErrInvalid, "invalid_id", "/scripts/s 1"},
 		{"settings empty token name", live, domain.UpdateAppSettings{Settings: domain.AppSettings{Theme: map[string]string{" ": "x"}}}, domain.ErrInvalid, "invalid_theme", "/settings/theme/ "},
 		{"settings long token value", live, domain.UpdateAppSettings{Settings: domain.AppSettings{Theme: map[string]string{"a/b": strings.Repeat("x", 201)}}}, domain.ErrInvalid, "invalid_theme", "/settings/theme/a~1b"},
 		{"delete missing", missing, domain.DeleteApp{}, domain.ErrNotFound, "not_found", ""},
@@ -193,6 +197,32 @@ func TestAppLifecycle(t *testing.T) {
 	requireJSONRoundTrip(t, &domain.App{})
 }
 
+func TestAppPublish(t *testing.T) {
+	t.Parallel()
+	s := newApp(t)
+	publish := func(c domain.PublishApp) *domain.AppPublished {
+		t.Helper()
+		evs, err := s.Decide(c, testEnv())
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		s.Apply(evs[0])
+		return evs[0].(*domain.AppPublished)
+	}
+	pages := map[string]int64{"p1": 4}
+	first := publish(domain.PublishApp{Pages: pages})
+	require.Equal(t, int64(1), first.Release)
+	require.Equal(t, map[string]int64{}, first.Scripts, "no scripts is an empty set")
+	require.Equal(t, "tester", first.By)
+	pages["p1"] = 99
+	require.Equal(t, int64(4), s.Published.Pages["p1"], "the release does not share the command's map")
+
+	second := publish(domain.PublishApp{Pages: map[string]int64{"p1": 5, "p2": 1}, Scripts: map[string]int64{"s1": 2}})
+	require.Equal(t, int64(2), second.Release)
+	require.Equal(t, map[string]int64{"p1": 5, "p2": 1}, s.Published.Pages)
+	require.Equal(t, int64(3), s.Version)
+	requireJSONRoundTrip(t, s)
+}
+
 func TestAppEventsCodec(t *testing.T) {
 	t.Parallel()
 	events := []domain.Event{
@@ -201,6 +231,7 @@ func TestAppEventsCodec(t *testing.T) {
 		&domain.AppSettingsUpdated{Settings: domain.AppSettings{FlowServiceURL: "https://f.example.com", Theme: map[string]string{"color.primary": "#3366ff"}}},
 		&domain.AppSettingsUpdated{},
 		&domain.AppDeleted{},
+		&domain.AppPublished{AppRelease: domain.AppRelease{Release: 2, Pages: map[string]int64{"p1": 3}, Scripts: map[string]int64{"s1": 1}, Published: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), By: "ann"}},
 	}
 	requireCoversPrefix(t, "app.", events)
 	requireCodecRoundTrip(t, events)

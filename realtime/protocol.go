@@ -241,7 +241,7 @@ type Run struct {
 	Type string `json:"type"`
 	// Doc is the page's stream id: "page-<id>".
 	Doc string `json:"doc"`
-	// Mode is "preview" (the draft app; the default and, for now, the only mode).
+	// Mode is "preview" (the draft app; the default) or "published" (the app's latest release).
 	Mode string `json:"mode,omitempty"`
 }
 

@@ -14,8 +14,9 @@ import (
 // Errors that are the client's to fix are *RunError values; any other error is reported as
 // run_failed without its text.
 type Runtime interface {
-	// Start starts a runtime session of the page (its id, not its stream) for user.
-	Start(ctx context.Context, user, page string) (RunResult, error)
+	// Start starts a runtime session of the page (its id, not its stream) for user, running the
+	// draft (domain.SessionPreview) or the app's release (domain.SessionPublished).
+	Start(ctx context.Context, user, page string, mode domain.SessionMode) (RunResult, error)
 	// Event runs a component event in a session user started.
 	Event(ctx context.Context, user string, ev ComponentEvent) (RunResult, error)
 	// End ends a session user started: its connection closed.
@@ -51,8 +52,8 @@ func (c *Session) run(m Run) {
 	case !ok || kind != domain.CategoryPage:
 		c.sendError("unknown_doc", "doc must be page-<id>.", truncate(m.Doc, 60), TypeRun)
 		return
-	case m.Mode != "" && m.Mode != string(domain.SessionPreview):
-		c.sendError("unsupported_mode", `mode must be "preview".`, m.Doc, TypeRun)
+	case m.Mode != "" && m.Mode != string(domain.SessionPreview) && m.Mode != string(domain.SessionPublished):
+		c.sendError("unsupported_mode", `mode must be "preview" or "published".`, m.Doc, TypeRun)
 		return
 	case c.s.cfg.Runtime == nil:
 		c.sendError("runtime_unavailable", "This server does not run apps.", m.Doc, TypeRun)
@@ -69,7 +70,11 @@ func (c *Session) run(m Run) {
 		c.sendError("too_many_runs", fmt.Sprintf("At most %d runs per connection.", MaxRunsPerConnection), m.Doc, TypeRun)
 		return
 	}
-	res, err := c.s.cfg.Runtime.Start(c.ctx, c.user, id)
+	mode := domain.SessionMode(m.Mode)
+	if mode == "" {
+		mode = domain.SessionPreview
+	}
+	res, err := c.s.cfg.Runtime.Start(c.ctx, c.user, id, mode)
 	if err != nil {
 		c.runError(err, m.Doc, TypeRun)
 		return

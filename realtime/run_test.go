@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/goflow-dev/goflow/domain"
 	"github.com/goflow-dev/goflow/realtime"
 )
 
@@ -27,7 +28,7 @@ func (f *fakeRuntime) End(_ context.Context, _, session string) error {
 	return nil
 }
 
-func (f *fakeRuntime) Start(_ context.Context, _, page string) (realtime.RunResult, error) {
+func (f *fakeRuntime) Start(_ context.Context, _, page string, _ domain.SessionMode) (realtime.RunResult, error) {
 	return realtime.RunResult{Session: "s1", Page: page, State: realtime.RunValue{Page: json.RawMessage(`{"n":0}`)}}, nil
 }
 
@@ -66,7 +67,7 @@ func TestRunMessages(t *testing.T) {
 	require.Len(t, tr.take("welcome"), 1)
 
 	e.send(s, map[string]any{"type": "run", "doc": e.script})
-	e.send(s, map[string]any{"type": "run", "doc": e.page, "mode": "published"})
+	e.send(s, map[string]any{"type": "run", "doc": e.page, "mode": "draft"})
 	e.send(s, map[string]any{"type": "component_event", "session": "s1", "nodeId": "btn", "event": "onClick"})
 	var codes []string
 	for _, m := range tr.take("error") {

@@ -20,11 +20,17 @@ type appBody struct {
 	Name        string             `json:"name"`
 	WorkspaceID string             `json:"workspaceId,omitempty"`
 	Settings    domain.AppSettings `json:"settings"`
-	Version     int64              `json:"version"`
+	// Release is the number of the latest publish (absent: never published).
+	Release int64 `json:"release,omitempty"`
+	Version int64 `json:"version"`
 }
 
 func appView(s *domain.App, version int64) appBody {
-	return appBody{ID: s.ID, Name: s.Name, WorkspaceID: s.WorkspaceID, Settings: s.Settings, Version: version}
+	b := appBody{ID: s.ID, Name: s.Name, WorkspaceID: s.WorkspaceID, Settings: s.Settings, Version: version}
+	if s.Published != nil {
+		b.Release = s.Published.Release
+	}
+	return b
 }
 
 // deletedBody answers a DELETE: the stream's version after the deletion.

@@ -65,6 +65,8 @@ var expectedAccess = map[string]access{
 	"GET /api/apps/{appID}":                   viewers,
 	"PATCH /api/apps/{appID}":                 editors,
 	"DELETE /api/apps/{appID}":                owners,
+	"POST /api/apps/{appID}/publish":          editors,
+	"GET /api/apps/{appID}/release":           viewers,
 
 	"GET /api/apps/{appID}/pages":             viewers,
 	"POST /api/apps/{appID}/pages":            editors,

@@ -76,6 +76,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/apps/{appID}", member(view, app), a.handle(a.getApp)},
 		{"PATCH", "/api/apps/{appID}", member(edit, app), a.handle(a.patchApp)},
 		{"DELETE", "/api/apps/{appID}", member(manage, app), a.handle(a.deleteApp)},
+		{"POST", "/api/apps/{appID}/publish", member(edit, app), a.handle(a.publishApp)},
+		{"GET", "/api/apps/{appID}/release", member(view, app), a.handle(a.getRelease)},
 
 		{"GET", "/api/apps/{appID}/pages", member(view, app), a.handle(a.getPageTree)},
 		{"POST", "/api/apps/{appID}/pages", member(edit, app), a.handle(a.createPage)},

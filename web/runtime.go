@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,6 +40,8 @@ type liveRun struct {
 	reducer struct{ page, app domain.ScriptRef } // a zero ref: no reducer
 	// programs holds the reducers' texts, so a dispatch does not reload them.
 	programs map[domain.ScriptRef]jsbox.Program
+	// release maps script ids to the versions a published run uses; nil in preview.
+	release map[string]int64
 	// timeout is the app's per-call script deadline, read at the start.
 	timeout time.Duration
 	// ended is set once session.ended is recorded.
@@ -69,15 +73,16 @@ func runErr(code, format string, args ...any) error {
 	return &realtime.RunError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Start loads the page and its reducers and appends session.started.
-func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime.RunResult, error) {
+// Start loads the page and its reducers (the draft's head versions, or the release's in
+// published mode) and appends session.started.
+func (rt *pageRuntime) Start(ctx context.Context, user, pageID string, mode domain.SessionMode) (realtime.RunResult, error) {
 	a := rt.a
 	pl, err := load(ctx, a.store, pageAggregate, pageID, 0)
 	if err != nil {
 		return realtime.RunResult{}, err
 	}
 	page := pl.state
-	if !page.Exists() {
+	if page.ID == "" || (mode == domain.SessionPreview && !page.Exists()) {
 		return realtime.RunResult{}, runErr("unknown_doc", "No page has the id %q.", truncate(pageID, 40))
 	}
 	al, err := load(ctx, a.store, appAggregate, page.AppID, 0)
@@ -85,6 +90,24 @@ func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime
 		return realtime.RunResult{}, err
 	}
 	run := &liveRun{user: user, page: page, programs: map[domain.ScriptRef]jsbox.Program{}, timeout: al.state.Settings.ScriptTimeout()}
+	if mode == domain.SessionPublished {
+		rel := al.state.Published
+		if rel == nil {
+			return realtime.RunResult{}, runErr("not_published", "The app has not been published: publish it, or run the preview.")
+		}
+		v, ok := rel.Pages[page.ID]
+		if !ok {
+			return realtime.RunResult{}, runErr("not_published", "The page is not in the app's release %d: publish again, or run the preview.", rel.Release)
+		}
+		if pl, err = load(ctx, a.store, pageAggregate, page.ID, v); err != nil {
+			return realtime.RunResult{}, err
+		}
+		run.page, run.release = pl.state, rel.Scripts
+		if run.release == nil {
+			run.release = map[string]int64{} // published, with no scripts
+		}
+		page = pl.state
+	}
 	// A missing reducer stays the zero ref, which the session records as "no reducer": that
 	// state passes through every action.
 	if page.ReducerScriptID != "" {
@@ -92,7 +115,7 @@ func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime
 			return realtime.RunResult{}, err
 		}
 	}
-	appReducer, err := rt.appReducerID(ctx, page.AppID)
+	appReducer, err := rt.appReducerID(ctx, run, page.AppID)
 	if err != nil {
 		return realtime.RunResult{}, err
 	}
@@ -104,7 +127,7 @@ func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime
 
 	id := newID()
 	start := domain.StartRuntimeSession{
-		SessionID: id, AppID: page.AppID, PageID: page.ID, Mode: domain.SessionPreview, Seed: rand.Uint64(),
+		SessionID: id, AppID: page.AppID, PageID: page.ID, Mode: mode, Seed: rand.Uint64(),
 		InitialState: domain.SessionState{Page: page.InitialState},
 		PageReducer:  run.reducer.page, AppReducer: run.reducer.app,
 	}
@@ -124,9 +147,21 @@ func (rt *pageRuntime) Start(ctx context.Context, user, pageID string) (realtime
 	return realtime.RunResult{Session: id, Page: page.ID, Step: 0, State: runValue(run.state)}, nil
 }
 
-// appReducerID returns the app's reducer script (the first of kind app_reducer by id), or ""
-// when the app has none.
-func (rt *pageRuntime) appReducerID(ctx context.Context, appID string) (string, error) {
+// appReducerID returns the app's reducer script (the first of kind app_reducer by id, in the
+// draft or in run's release), or "" when the app has none.
+func (rt *pageRuntime) appReducerID(ctx context.Context, run *liveRun, appID string) (string, error) {
+	if run.release != nil {
+		for _, id := range slices.Sorted(maps.Keys(run.release)) {
+			l, err := load(ctx, rt.a.store, scriptAggregate, id, run.release[id])
+			if err != nil {
+				return "", err
+			}
+			if l.state.Exists() && l.state.Kind == domain.ScriptAppReducer {
+				return id, nil
+			}
+		}
+		return "", nil
+	}
 	p := projections.ListParams{Limit: projections.MaxListLimit}
 	for {
 		scripts, next, err := projections.ListScripts(ctx, rt.a.docs, appID, p)
@@ -145,10 +180,18 @@ func (rt *pageRuntime) appReducerID(ctx context.Context, appID string) (string, 
 	}
 }
 
-// program loads the head version of a script of the app that must be of kind, keeps its text in
-// run and returns its reference.
+// program loads a script of the app that must be of kind (its head version, or its release
+// version in published mode), keeps its text in run and returns its reference.
 func (rt *pageRuntime) program(ctx context.Context, run *liveRun, appID, id string, kind domain.ScriptKind) (domain.ScriptRef, error) {
-	l, err := load(ctx, rt.a.store, scriptAggregate, id, 0)
+	version := int64(0)
+	if run.release != nil {
+		v, ok := run.release[id]
+		if !ok {
+			return domain.ScriptRef{}, runErr("script_unavailable", "Script %q is not in the app's release.", truncate(id, 40))
+		}
+		version = v
+	}
+	l, err := load(ctx, rt.a.store, scriptAggregate, id, version)
 	if err != nil {
 		return domain.ScriptRef{}, err
 	}

@@ -238,12 +238,88 @@ func TestRuntimeSessionEndsWithConnection(t *testing.T) {
 	w.send(map[string]any{"type": "run", "doc": page})
 	session := w.expect("run_started")["session"].(string)
 	require.Equal(t, "run_state", click(w, session, "btn")["type"])
-	require.Equal(t, false, b.c.get("/api/sessions/"+session).ok(http.StatusOK)["ended"])
+	require.Equal(t, false, b.c.get("/api/sessions/" + session).ok(http.StatusOK)["ended"])
 
 	require.NoError(t, w.ws.Close(websocket.StatusNormalClosure, "done"))
 	require.Eventually(t, func() bool {
-		return b.c.get("/api/sessions/"+session).ok(http.StatusOK)["ended"] == true
+		return b.c.get("/api/sessions/" + session).ok(http.StatusOK)["ended"] == true
 	}, 10*time.Second, 20*time.Millisecond, "the session ends when its connection closes")
 	s := b.c.get("/api/sessions/" + session).ok(http.StatusOK)
 	require.EqualValues(t, 1, s["steps"], "the end adds no step")
+}
+
+// TestRuntimePublished: a published run uses the release's page and script versions while the
+// draft moves on; a preview runs the draft.
+func TestRuntimePublished(t *testing.T) {
+	t.Parallel()
+	b := newAPI(t, "sqlite", webConfig())
+	c := b.c
+	app := createApp(t, c, "Shop")
+	handler := createKindScript(t, c, app, "event_handler", `function handleEvent() { dispatch(createAction('inc')); }`)
+	reducer := createKindScript(t, c, app, "page_reducer", `function reducer(state = { count: 0 }, action) {
+		return action.type === 'inc' ? { ...state, count: state.count + 1 } : state;
+	}`)
+	pageID := c.post("/api/apps/"+app+"/pages", map[string]any{"name": "Home"}).ok(http.StatusCreated)["id"].(string)
+	ops(c, pageID, 1,
+		map[string]any{"op": "insert_node", "type": "Button", "nodeId": "btn"},
+		map[string]any{"op": "bind_event", "nodeId": "btn", "event": "onClick", "binding": map[string]any{"kind": "script", "scriptId": handler}},
+		map[string]any{"op": "set_page_state", "initialState": map[string]any{"count": 0}, "reducerScriptId": reducer},
+	).ok(http.StatusOK)
+	page := "page-" + pageID
+
+	w := connect(t, c, "p1")
+	run := func(mode string) (string, map[string]any) {
+		t.Helper()
+		w.send(map[string]any{"type": "run", "doc": page, "mode": mode})
+		for {
+			m, err := w.read()
+			require.NoError(t, err)
+			if m["type"] == "run_started" {
+				return m["session"].(string), m
+			}
+			if m["type"] == "error" {
+				return "", m
+			}
+		}
+	}
+	_, e := run("published")
+	require.Equal(t, "not_published", e["code"], "nothing is published yet")
+	c.get("/api/apps/"+app+"/release").problem(http.StatusNotFound, "not_published")
+
+	rel := c.post("/api/apps/"+app+"/publish", nil).ok(http.StatusCreated)
+	require.EqualValues(t, 1, rel["release"])
+	require.Equal(t, map[string]any{pageID: float64(4)}, rel["pages"])
+	require.Equal(t, map[string]any{handler: float64(1), reducer: float64(1)}, rel["scripts"])
+	require.EqualValues(t, 1, c.get("/api/apps/"+app).ok(http.StatusOK)["release"])
+
+	// The draft moves on: the reducer counts by 10, the initial state starts at 100.
+	c.put("/api/scripts/"+reducer+"/text", map[string]any{"expectedVersion": 1, "text": `function reducer(state = { count: 0 }, action) {
+		return action.type === 'inc' ? { ...state, count: state.count + 10 } : state;
+	}`}).ok(http.StatusOK)
+	ops(c, pageID, 4, map[string]any{"op": "set_page_state", "initialState": map[string]any{"count": 100}, "reducerScriptId": reducer}).ok(http.StatusOK)
+
+	tests := []struct {
+		mode         string
+		start, after float64
+		version      float64
+	}{
+		{"published", 0, 1, 1},
+		{"preview", 100, 110, 2},
+	}
+	for _, tt := range tests {
+		session, started := run(tt.mode)
+		require.NotEmpty(t, session, "%s: %v", tt.mode, started)
+		require.Equal(t, map[string]any{"count": tt.start}, started["state"].(map[string]any)["page"], tt.mode)
+		st := click(w, session, "btn")
+		require.Equal(t, map[string]any{"count": tt.after}, st["state"].(map[string]any)["page"], tt.mode)
+		s := c.get("/api/sessions/" + session).ok(http.StatusOK)
+		require.Equal(t, tt.mode, s["mode"])
+		require.Equal(t, tt.version, s["pageReducer"].(map[string]any)["version"], tt.mode)
+	}
+
+	// Publishing again makes release 2, which runs the new draft.
+	require.EqualValues(t, 2, c.post("/api/apps/"+app+"/publish", nil).ok(http.StatusCreated)["release"])
+	session, started := run("published")
+	require.Equal(t, map[string]any{"count": float64(100)}, started["state"].(map[string]any)["page"])
+	require.Equal(t, map[string]any{"count": float64(110)}, click(w, session, "btn")["state"].(map[string]any)["page"])
 }
