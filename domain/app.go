@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"maps"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -17,10 +19,13 @@ type App struct {
 	Name        string      `json:"name"`
 	WorkspaceID string      `json:"workspaceId"`
 	Settings    AppSettings `json:"settings"`
+	// FlowSecret is the sealed secret that signs requests to the flow service (the caller seals
+	// and opens it; the API never shows it).
+	FlowSecret string `json:"flowSecret,omitempty"`
 	// Published is the latest release, which "published" runs use; nil until the first publish.
 	Published *AppRelease `json:"published,omitempty"`
 	Deleted   bool        `json:"deleted"`
-	Version     int64       `json:"version"`
+	Version   int64       `json:"version"`
 }
 
 // AppSettings are the app-wide settings.
@@ -33,7 +38,14 @@ type AppSettings struct {
 	// ScriptTimeoutMs is the deadline of each handler and reducer call of a running app, in
 	// milliseconds; 0 means DefaultScriptTimeoutMs.
 	ScriptTimeoutMs int `json:"scriptTimeoutMs,omitempty"`
+	// AllowedHosts are the hosts workflows may reach with http.request: exact names
+	// ("api.example.com", optionally with ":port") or one leading wildcard label
+	// ("*.example.com"). Empty: none.
+	AllowedHosts []string `json:"allowedHosts,omitempty"`
 }
+
+// MaxAllowedHosts bounds AppSettings.AllowedHosts.
+const MaxAllowedHosts = 100
 
 // Script deadlines of running apps. The ceiling keeps one app from holding a runtime worker
 // long enough to starve the others.
@@ -102,6 +114,17 @@ func (RenameApp) appCommand()         {}
 func (UpdateAppSettings) appCommand() {}
 func (DeleteApp) appCommand()         {}
 func (PublishApp) appCommand()        {}
+func (SetFlowSecret) appCommand()     {}
+
+// SetFlowSecret replaces the flow service secret with Sealed (already sealed by the caller; ""
+// removes it).
+type SetFlowSecret struct {
+	Sealed string `json:"sealed"`
+}
+
+type AppFlowSecretSet struct {
+	Sealed string `json:"sealed"`
+}
 
 type AppCreated struct {
 	AppID       string `json:"appId"`
@@ -128,6 +151,7 @@ func (*AppRenamed) EventType() string         { return "app.renamed" }
 func (*AppSettingsUpdated) EventType() string { return "app.settings_updated" }
 func (*AppDeleted) EventType() string         { return "app.deleted" }
 func (*AppPublished) EventType() string       { return "app.published" }
+func (*AppFlowSecretSet) EventType() string   { return "app.flow_secret_set" }
 
 // appEvents lists the events of the App aggregate.
 var appEvents = []eventDef{
@@ -136,6 +160,7 @@ var appEvents = []eventDef{
 	{event: &AppSettingsUpdated{}},
 	{event: &AppDeleted{}},
 	{event: &AppPublished{}},
+	{event: &AppFlowSecretSet{}},
 }
 
 // Exists reports whether the app was created and not deleted.
@@ -154,6 +179,8 @@ func (s *App) Apply(e Event) {
 		s.Settings = cloneAppSettings(e.Settings)
 	case *AppDeleted:
 		s.Deleted = true
+	case *AppFlowSecretSet:
+		s.FlowSecret = e.Sealed
 	case *AppPublished:
 		r := e.AppRelease
 		r.Pages, r.Scripts = maps.Clone(r.Pages), maps.Clone(r.Scripts)
@@ -204,7 +231,7 @@ func (s *App) Decide(c AppCommand, env Env) ([]Event, error) {
 		}
 		next := cloneAppSettings(c.Settings)
 		if next.FlowServiceURL == s.Settings.FlowServiceURL && maps.Equal(next.Theme, s.Settings.Theme) &&
-			next.ScriptTimeoutMs == s.Settings.ScriptTimeoutMs {
+			next.ScriptTimeoutMs == s.Settings.ScriptTimeoutMs && slices.Equal(next.AllowedHosts, s.Settings.AllowedHosts) {
 			return nil, nil
 		}
 		return []Event{&AppSettingsUpdated{Settings: next}}, nil
@@ -212,6 +239,12 @@ func (s *App) Decide(c AppCommand, env Env) ([]Event, error) {
 		return []Event{&AppDeleted{}}, nil
 	case PublishApp:
 		return s.decidePublish(c, env)
+	case SetFlowSecret:
+		// Sealing adds a nonce, tag and encoding: allow for them.
+		if len(c.Sealed) > 2*MaxSecretLen {
+			return nil, invalid("too_large", "/secret", "the secret is at most %d bytes", MaxSecretLen)
+		}
+		return []Event{&AppFlowSecretSet{Sealed: c.Sealed}}, nil
 	case nil:
 		return nil, invalid("unknown_command", "", "no command")
 	default:
@@ -257,6 +290,14 @@ func checkAppSettings(st AppSettings) error {
 	if st.ScriptTimeoutMs < 0 || st.ScriptTimeoutMs > MaxScriptTimeoutMs {
 		return invalid("invalid_timeout", "/settings/scriptTimeoutMs", "scriptTimeoutMs must be between 1 and %d (0: the default, %d)", MaxScriptTimeoutMs, DefaultScriptTimeoutMs)
 	}
+	if len(st.AllowedHosts) > MaxAllowedHosts {
+		return invalid("invalid_hosts", "/settings/allowedHosts", "at most %d allowed hosts", MaxAllowedHosts)
+	}
+	for i, h := range st.AllowedHosts {
+		if !validHostPattern(h) {
+			return invalid("invalid_hosts", "/settings/allowedHosts/"+strconv.Itoa(i), "%q is not a host name (api.example.com, api.example.com:8443 or *.example.com)", h)
+		}
+	}
 	if len(st.Theme) > MaxThemeTokens {
 		return invalid("invalid_theme", "/settings/theme", "at most %d theme tokens", MaxThemeTokens)
 	}
@@ -275,6 +316,10 @@ func checkAppSettings(st AppSettings) error {
 // cloneAppSettings copies the theme so that state never shares a map with a command or event; an
 // empty theme becomes nil so that JSON round trips are exact.
 func cloneAppSettings(st AppSettings) AppSettings {
+	st.AllowedHosts = slices.Clone(st.AllowedHosts)
+	if len(st.AllowedHosts) == 0 {
+		st.AllowedHosts = nil
+	}
 	if len(st.Theme) == 0 {
 		st.Theme = nil
 	} else {
@@ -320,6 +365,25 @@ func checkID(path, id string) error {
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Opaque == ""
+}
+
+// validHostPattern accepts a lower-case DNS name or IP literal with an optional port, or a
+// wildcard "*." in front of a name of at least two labels.
+func validHostPattern(h string) bool {
+	name := strings.TrimPrefix(h, "*.")
+	if name != h && strings.Count(name, ".") < 1 {
+		return false
+	}
+	u, err := url.Parse("http://" + name)
+	if err != nil || u.Host != name || u.Hostname() == "" || len(h) > 255 {
+		return false
+	}
+	for _, r := range u.Hostname() {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == ':' || r == '[' || r == ']') {
+			return false
+		}
+	}
+	return true
 }
 
 // ptrTok escapes one JSON-pointer reference token (RFC 6901).

@@ -136,6 +136,9 @@ func TestAppDecideRejections(t *testing.T) {
 		{"publish no pages", live, domain.PublishApp{}, domain.ErrInvalid, "nothing_to_publish", "/pages"},
 		{"publish version 0", live, domain.PublishApp{Pages: map[string]int64{"p1": 0}}, domain.ErrInvalid, "invalid_version", "/pages/p1"},
 		{"publish bad script id", live, domain.PublishApp{Pages: map[string]int64{"p1": 1}, Scripts: map[string]int64{"s 1": 1}}, domain.ErrInvalid, "invalid_id", "/scripts/s 1"},
+		{"settings wildcard without a domain", live, domain.UpdateAppSettings{Settings: domain.AppSettings{AllowedHosts: []string{"*.com"}}}, domain.ErrInvalid, "invalid_hosts", "/settings/allowedHosts/0"},
+		{"settings host with a path", live, domain.UpdateAppSettings{Settings: domain.AppSettings{AllowedHosts: []string{"api.example.com", "x.com/evil"}}}, domain.ErrInvalid, "invalid_hosts", "/settings/allowedHosts/1"},
+		{"settings upper-case host", live, domain.UpdateAppSettings{Settings: domain.AppSettings{AllowedHosts: []string{"API.example.com"}}}, domain.ErrInvalid, "invalid_hosts", "/settings/allowedHosts/0"},
 		{"settings empty token name", live, domain.UpdateAppSettings{Settings: domain.AppSettings{Theme: map[string]string{" ": "x"}}}, domain.ErrInvalid, "invalid_theme", "/settings/theme/ "},
 		{"settings long token value", live, domain.UpdateAppSettings{Settings: domain.AppSettings{Theme: map[string]string{"a/b": strings.Repeat("x", 201)}}}, domain.ErrInvalid, "invalid_theme", "/settings/theme/a~1b"},
 		{"delete missing", missing, domain.DeleteApp{}, domain.ErrNotFound, "not_found", ""},
@@ -183,13 +186,19 @@ func TestAppLifecycle(t *testing.T) {
 	settings.Theme["color.primary"] = "#000000" // the state must not share the command's map
 	require.Equal(t, "#3366ff", s.Settings.Theme["color.primary"])
 	require.Empty(t, step(domain.UpdateAppSettings{Settings: domain.AppSettings{FlowServiceURL: "https://flows.example.com/run", Theme: map[string]string{"color.primary": "#3366ff", "radius": "4px"}}}))
+	hosts := []string{"api.example.com", "*.internal.example.com", "10.0.0.5:8443"}
+	require.Len(t, step(domain.UpdateAppSettings{Settings: domain.AppSettings{AllowedHosts: hosts, ScriptTimeoutMs: 200}}), 1)
+	hosts[0] = "evil.com"
+	require.Equal(t, "api.example.com", s.Settings.AllowedHosts[0], "state does not share the command's slice")
+	require.Equal(t, 200*time.Millisecond, s.Settings.ScriptTimeout())
 	require.Len(t, step(domain.UpdateAppSettings{Settings: domain.AppSettings{Theme: map[string]string{}}}), 1)
+	require.Equal(t, 50*time.Millisecond, s.Settings.ScriptTimeout(), "0 is the default deadline")
 	require.Nil(t, s.Settings.Theme, "an empty theme is stored as none")
 	requireJSONRoundTrip(t, s)
 
 	step(domain.DeleteApp{})
 	require.False(t, s.Exists())
-	require.Equal(t, int64(5), s.Version)
+	require.Equal(t, int64(6), s.Version)
 
 	folded := domain.FoldApp(log)
 	require.Equal(t, s, folded)
@@ -231,6 +240,7 @@ func TestAppEventsCodec(t *testing.T) {
 		&domain.AppSettingsUpdated{Settings: domain.AppSettings{FlowServiceURL: "https://f.example.com", Theme: map[string]string{"color.primary": "#3366ff"}}},
 		&domain.AppSettingsUpdated{},
 		&domain.AppDeleted{},
+		&domain.AppFlowSecretSet{Sealed: "v1.sealed"},
 		&domain.AppPublished{AppRelease: domain.AppRelease{Release: 2, Pages: map[string]int64{"p1": 3}, Scripts: map[string]int64{"s1": 1}, Published: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), By: "ann"}},
 	}
 	requireCoversPrefix(t, "app.", events)

@@ -38,7 +38,7 @@ var registry = sync.OnceValue(func() map[string]codec {
 	m := map[string]codec{}
 	for _, defs := range [][]eventDef{
 		appEvents, pageTreeEvents, pageEvents, scriptEvents, schemaEvents, dataSourceEvents, queryEvents,
-		userEvents, authLogEvents, workspaceEvents, sessionEvents,
+		userEvents, authLogEvents, workspaceEvents, sessionEvents, poisonEvents,
 	} {
 		for _, d := range defs {
 			t := reflect.TypeOf(d.event)

@@ -56,8 +56,32 @@ type Script struct {
 	// (length and hash). Text is then untrustworthy: further text changes are refused until a
 	// restore, which carries the full text, repairs the script.
 	ReplayError string `json:"replayError,omitempty"`
-	Version     int64  `json:"version"`
+	// Retry is a workflow's retry policy; nil runs it once.
+	Retry   *RetryPolicy `json:"retry,omitempty"`
+	Version int64        `json:"version"`
 }
+
+// RetryPolicy says how often a failing workflow run is attempted and how long to wait first.
+type RetryPolicy struct {
+	MaxAttempts int `json:"maxAttempts"` // 1..MaxRunAttempts, the first attempt included
+	BackoffMs   int `json:"backoffMs"`   // before the second attempt; doubled for each next one
+}
+
+// MaxRetryBackoffMs bounds RetryPolicy.BackoffMs.
+const MaxRetryBackoffMs = 60_000
+
+// SetScriptRetry sets a workflow's retry policy; nil removes it.
+type SetScriptRetry struct {
+	Retry *RetryPolicy `json:"retry"`
+}
+
+func (SetScriptRetry) scriptCommand() {}
+
+type ScriptRetrySet struct {
+	Retry *RetryPolicy `json:"retry"`
+}
+
+func (*ScriptRetrySet) EventType() string { return "script.retry_set" }
 
 // ScriptCommand is a command on a Script.
 type ScriptCommand interface{ scriptCommand() }
@@ -147,6 +171,7 @@ var scriptEvents = []eventDef{
 	{event: &ScriptRenamed{}},
 	{event: &ScriptDeleted{}},
 	{event: &ScriptRestored{}},
+	{event: &ScriptRetrySet{}},
 }
 
 // upcastScriptCreatedV1 renames "lang" to "language" and maps "javascript" to "js".
@@ -202,6 +227,13 @@ func (s *Script) Apply(e Event) {
 		s.Name = e.Name
 	case *ScriptDeleted:
 		s.Deleted = true
+	case *ScriptRetrySet:
+		if e.Retry == nil {
+			s.Retry = nil
+		} else {
+			p := *e.Retry
+			s.Retry = &p
+		}
 	case *ScriptRestored:
 		s.Text, s.ReplayError = e.Text, ""
 	}
@@ -302,6 +334,24 @@ func (s *Script) Decide(c ScriptCommand, env Env) ([]Event, error) {
 		return []Event{&ScriptRenamed{Name: name}}, nil
 	case DeleteScript:
 		return []Event{&ScriptDeleted{}}, nil
+	case SetScriptRetry:
+		if s.Kind != ScriptWorkflow {
+			return nil, invalid("not_a_workflow", "/retry", "only workflows have a retry policy")
+		}
+		if c.Retry == nil {
+			if s.Retry == nil {
+				return nil, nil
+			}
+			return []Event{&ScriptRetrySet{}}, nil
+		}
+		p := *c.Retry
+		if p.MaxAttempts < 1 || p.MaxAttempts > MaxRunAttempts {
+			return nil, invalid("invalid_retry", "/retry/maxAttempts", "maxAttempts must be 1..%d", MaxRunAttempts)
+		}
+		if p.BackoffMs < 0 || p.BackoffMs > MaxRetryBackoffMs {
+			return nil, invalid("invalid_retry", "/retry/backoffMs", "backoffMs must be 0..%d", MaxRetryBackoffMs)
+		}
+		return []Event{&ScriptRetrySet{Retry: &p}}, nil
 	case RestoreScript:
 		if c.FromVersion < 1 || c.FromVersion > s.Version {
 			return nil, invalid("invalid_version", "/fromVersion", "fromVersion must be between 1 and %d", s.Version)

@@ -183,6 +183,40 @@ func TestScriptReplayFailureIsRepairedByRestore(t *testing.T) {
 	require.Len(t, evs, 1)
 }
 
+func TestScriptRetry(t *testing.T) {
+	t.Parallel()
+	newScript := func(kind domain.ScriptKind, lang domain.ScriptLanguage) *domain.Script {
+		s := &domain.Script{}
+		evs, err := s.Decide(domain.CreateScript{ScriptID: "s1", AppID: "a1", Name: "x", Kind: kind, Language: lang, Text: "x"}, testEnv())
+		require.NoError(t, err)
+		s.Apply(evs[0])
+		return s
+	}
+	w := newScript(domain.ScriptWorkflow, domain.LanguageLua)
+	evs, err := w.Decide(domain.SetScriptRetry{Retry: &domain.RetryPolicy{MaxAttempts: 3, BackoffMs: 100}}, testEnv())
+	require.NoError(t, err)
+	w.Apply(evs[0])
+	require.Equal(t, &domain.RetryPolicy{MaxAttempts: 3, BackoffMs: 100}, w.Retry)
+	evs, err = w.Decide(domain.SetScriptRetry{}, testEnv())
+	require.NoError(t, err)
+	w.Apply(evs[0])
+	require.Nil(t, w.Retry)
+
+	for _, tc := range []struct {
+		s          *domain.Script
+		p          domain.RetryPolicy
+		code, path string
+	}{
+		{newScript(domain.ScriptEventHandler, domain.LanguageJS), domain.RetryPolicy{MaxAttempts: 2}, "not_a_workflow", "/retry"},
+		{w, domain.RetryPolicy{MaxAttempts: 0}, "invalid_retry", "/retry/maxAttempts"},
+		{w, domain.RetryPolicy{MaxAttempts: domain.MaxRunAttempts + 1}, "invalid_retry", "/retry/maxAttempts"},
+		{w, domain.RetryPolicy{MaxAttempts: 2, BackoffMs: -1}, "invalid_retry", "/retry/backoffMs"},
+	} {
+		_, err := tc.s.Decide(domain.SetScriptRetry{Retry: &tc.p}, testEnv())
+		requireDomainErr(t, err, domain.ErrInvalid, tc.code, tc.path)
+	}
+}
+
 func TestScriptEventsCodec(t *testing.T) {
 	t.Parallel()
 	events := []domain.Event{
@@ -192,6 +226,7 @@ func TestScriptEventsCodec(t *testing.T) {
 		&domain.ScriptRenamed{Name: "flow2"},
 		&domain.ScriptDeleted{},
 		&domain.ScriptRestored{Text: "<b>&</b>", FromVersion: 2},
+		&domain.ScriptRetrySet{Retry: &domain.RetryPolicy{MaxAttempts: 3, BackoffMs: 200}},
 	}
 	requireCoversPrefix(t, "script.", events)
 	requireCodecRoundTrip(t, events)

@@ -152,6 +152,11 @@ var sessionEvents = []eventDef{
 	{event: &SessionStarted{}},
 	{event: &SessionActionDispatched{}},
 	{event: &SessionEnded{}},
+	{event: &SessionQueryRan{}},
+	{event: &SessionWorkflowStarted{}},
+	{event: &SessionWorkflowLogged{}},
+	{event: &SessionWorkflowSucceeded{}},
+	{event: &SessionWorkflowFailed{}},
 }
 
 // Exists reports whether the session was started (an ended session still exists: its history
@@ -192,6 +197,10 @@ func (s *RuntimeSession) Decide(c SessionCommand, env Env) ([]Event, error) {
 			return nil, conflict("ended", "", "session has ended")
 		}
 		return s.decideRecord(c)
+	case RecordRuns:
+		// Runs may finish after the session ended (its connection closed mid-run): their
+		// record still belongs to it.
+		return s.decideRuns(c, env)
 	case EndRuntimeSession:
 		if s.Ended {
 			return nil, nil

@@ -65,8 +65,24 @@ func TestRuntimeSessionLifecycle(t *testing.T) {
 	require.LessOrEqual(t, len(recorded.Error), domain.MaxDispatchError)
 	require.True(t, strings.HasPrefix(failed.Error, recorded.Error))
 
+	runs := decideSession(t, s, domain.RecordRuns{Events: []domain.Event{
+		&domain.SessionQueryRan{RunID: "r1", QueryID: "q1", Name: "orders", Params: json.RawMessage(`{ "limit": 5 }`), DurationMicros: 1200, Rows: 5},
+		&domain.SessionWorkflowStarted{RunID: "r2", WorkflowID: "w1", Name: "summarize", Version: 3, Attempt: 1, Payload: json.RawMessage(`{"x":1}`)},
+		&domain.SessionWorkflowLogged{RunID: "r2", Attempt: 1, Lines: []string{"calling the model", "bad \xff utf8"}},
+		&domain.SessionWorkflowFailed{RunID: "r2", Attempt: 1, Error: "timeout", DurationMicros: 5, Retrying: true},
+		&domain.SessionWorkflowSucceeded{RunID: "r2", Attempt: 2, Result: json.RawMessage(`{"text":"hi"}`), DurationMicros: 7},
+	}})
+	require.Len(t, runs, 5)
+	require.Equal(t, int64(3), runs[0].(*domain.SessionQueryRan).AfterStep, "runs note the step they followed")
+	require.Equal(t, `{"limit":5}`, string(runs[0].(*domain.SessionQueryRan).Params), "compacted")
+	require.Equal(t, int64(3), s.Steps, "runs are not steps")
+	all = append(all, runs...)
+
 	all = append(all, decideSession(t, s, domain.EndRuntimeSession{})...)
 	require.True(t, s.Ended)
+	all = append(all, decideSession(t, s, domain.RecordRuns{Events: []domain.Event{
+		&domain.SessionWorkflowFailed{RunID: "r3", Attempt: 3, Error: "boom", Poisoned: true},
+	}})...)
 	require.Empty(t, decideSession(t, s, domain.EndRuntimeSession{}), "ending twice changes nothing")
 
 	require.Equal(t, s, domain.FoldRuntimeSession(all))
@@ -127,6 +143,12 @@ func TestRuntimeSessionRejects(t *testing.T) {
 		{"bad handler", started, with(func(d *domain.SessionActionDispatched) { d.Handler.ScriptID = "" }), domain.ErrInvalid, "invalid_id", "/dispatches/0/handler/scriptId"},
 		{"negative duration", started, with(func(d *domain.SessionActionDispatched) { d.DurationMicros = -1 }), domain.ErrInvalid, "invalid_duration", "/dispatches/0/durationMicros"},
 		{"no command", started, nil, domain.ErrInvalid, "unknown_command", ""},
+		{"run before start", nil, domain.RecordRuns{Events: []domain.Event{&domain.SessionQueryRan{RunID: "r", QueryID: "q"}}}, domain.ErrNotFound, "not_found", ""},
+		{"not a run event", started, domain.RecordRuns{Events: []domain.Event{&domain.SessionEnded{}}}, domain.ErrInvalid, "unknown_event", ""},
+		{"run without id", started, domain.RecordRuns{Events: []domain.Event{&domain.SessionQueryRan{QueryID: "q"}}}, domain.ErrInvalid, "invalid_id", "/runId"},
+		{"attempt 0", started, domain.RecordRuns{Events: []domain.Event{&domain.SessionWorkflowStarted{RunID: "r", WorkflowID: "w"}}}, domain.ErrInvalid, "invalid_attempt", "/attempt"},
+		{"retrying and poisoned", started, domain.RecordRuns{Events: []domain.Event{&domain.SessionWorkflowFailed{RunID: "r", Attempt: 1, Retrying: true, Poisoned: true}}}, domain.ErrInvalid, "invalid_run", ""},
+		{"huge params", started, domain.RecordRuns{Events: []domain.Event{&domain.SessionQueryRan{RunID: "r", QueryID: "q", Params: json.RawMessage(`"` + strings.Repeat("x", domain.MaxRunParamsBytes) + `"`)}}}, domain.ErrInvalid, "too_large", "/params"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,9 @@ package domain
 
 import (
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is a member's role in a workspace.
@@ -71,10 +73,12 @@ type Workspace struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	// Members maps user ids to roles. There is always at least one owner.
-	Members   map[string]Role `json:"members"`
-	Deleted   bool            `json:"deleted"`
-	CreatedAt time.Time       `json:"createdAt"`
-	Version   int64           `json:"version"`
+	Members map[string]Role `json:"members"`
+	// AI is the OpenAI-compatible endpoint workflows' ai.complete calls; nil: not configured.
+	AI        *WorkspaceAI `json:"ai,omitempty"`
+	Deleted   bool         `json:"deleted"`
+	CreatedAt time.Time    `json:"createdAt"`
+	Version   int64        `json:"version"`
 }
 
 // MaxMembers bounds a workspace's members.
@@ -111,6 +115,28 @@ func (RenameWorkspace) workspaceCommand() {}
 func (SetMember) workspaceCommand()       {}
 func (RemoveMember) workspaceCommand()    {}
 func (DeleteWorkspace) workspaceCommand() {}
+func (SetWorkspaceAI) workspaceCommand()  {}
+
+// WorkspaceAI configures the AI endpoint of a workspace. APIKeySealed is sealed by the caller
+// (the API never shows it).
+type WorkspaceAI struct {
+	BaseURL      string `json:"baseUrl"`
+	Model        string `json:"model"`
+	MaxTokens    int    `json:"maxTokens,omitempty"`
+	APIKeySealed string `json:"apiKeySealed,omitempty"`
+}
+
+// MaxAITokensCap bounds WorkspaceAI.MaxTokens, the ceiling of one completion's max_tokens.
+const MaxAITokensCap = 100_000
+
+// SetWorkspaceAI replaces the AI configuration; nil removes it.
+type SetWorkspaceAI struct {
+	AI *WorkspaceAI `json:"ai"`
+}
+
+type WorkspaceAISet struct {
+	AI *WorkspaceAI `json:"ai"`
+}
 
 type WorkspaceCreated struct {
 	WorkspaceID string    `json:"workspaceId"`
@@ -152,6 +178,7 @@ func (*WorkspaceMemberAdded) EventType() string       { return "workspace.member
 func (*WorkspaceMemberRoleChanged) EventType() string { return "workspace.member_role_changed" }
 func (*WorkspaceMemberRemoved) EventType() string     { return "workspace.member_removed" }
 func (*WorkspaceDeleted) EventType() string           { return "workspace.deleted" }
+func (*WorkspaceAISet) EventType() string             { return "workspace.ai_set" }
 
 // workspaceEvents lists the events of the Workspace aggregate.
 var workspaceEvents = []eventDef{
@@ -161,6 +188,7 @@ var workspaceEvents = []eventDef{
 	{event: &WorkspaceMemberRoleChanged{}},
 	{event: &WorkspaceMemberRemoved{}},
 	{event: &WorkspaceDeleted{}},
+	{event: &WorkspaceAISet{}},
 }
 
 // Exists reports whether the workspace was created and not deleted.
@@ -209,6 +237,13 @@ func (w *Workspace) Apply(e Event) {
 		delete(w.Members, e.UserID)
 	case *WorkspaceDeleted:
 		w.Deleted = true
+	case *WorkspaceAISet:
+		if e.AI == nil {
+			w.AI = nil
+		} else {
+			ai := *e.AI
+			w.AI = &ai
+		}
 	}
 }
 
@@ -280,6 +315,27 @@ func (w *Workspace) Decide(c WorkspaceCommand, env Env) ([]Event, error) {
 		return []Event{&WorkspaceMemberRemoved{UserID: c.UserID, At: now}}, nil
 	case DeleteWorkspace:
 		return []Event{&WorkspaceDeleted{At: now}}, nil
+	case SetWorkspaceAI:
+		if c.AI == nil {
+			if w.AI == nil {
+				return nil, nil
+			}
+			return []Event{&WorkspaceAISet{}}, nil
+		}
+		ai := *c.AI
+		if !isHTTPURL(ai.BaseURL) {
+			return nil, invalid("invalid_url", "/ai/baseUrl", "baseUrl must be an absolute http or https URL")
+		}
+		if strings.TrimSpace(ai.Model) == "" || len(ai.Model) > 200 || !utf8.ValidString(ai.Model) {
+			return nil, invalid("invalid_model", "/ai/model", "model must be 1..200 bytes")
+		}
+		if ai.MaxTokens < 0 || ai.MaxTokens > MaxAITokensCap {
+			return nil, invalid("invalid_max_tokens", "/ai/maxTokens", "maxTokens must be 0..%d (0: no cap)", MaxAITokensCap)
+		}
+		if len(ai.APIKeySealed) > 2*MaxSecretLen {
+			return nil, invalid("too_large", "/ai/apiKey", "the API key is at most %d bytes", MaxSecretLen)
+		}
+		return []Event{&WorkspaceAISet{AI: &ai}}, nil
 	case nil:
 		return nil, invalid("unknown_command", "", "no command")
 	default:

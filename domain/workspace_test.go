@@ -191,6 +191,45 @@ func TestWorkspaceMemberLimit(t *testing.T) {
 	require.NoError(t, err, "removing a member frees a place")
 }
 
+func TestWorkspaceAI(t *testing.T) {
+	t.Parallel()
+	w := &domain.Workspace{}
+	env := domain.Env{Now: time.Now(), Actor: "ada"}
+	do := func(c domain.WorkspaceCommand) ([]domain.Event, error) {
+		evs, err := w.Decide(c, env)
+		for _, e := range evs {
+			w.Apply(e)
+		}
+		return evs, err
+	}
+	_, err := do(domain.CreateWorkspace{WorkspaceID: "w1", Name: "Sales", OwnerID: "ada"})
+	require.NoError(t, err)
+	evs, err := do(domain.SetWorkspaceAI{})
+	require.NoError(t, err)
+	require.Empty(t, evs, "removing a missing configuration changes nothing")
+
+	ai := &domain.WorkspaceAI{BaseURL: "http://127.0.0.1:9/v1", Model: "local", MaxTokens: 256, APIKeySealed: "sealed"}
+	_, err = do(domain.SetWorkspaceAI{AI: ai})
+	require.NoError(t, err)
+	ai.Model = "changed"
+	require.Equal(t, "local", w.AI.Model, "state does not share the command's value")
+
+	for _, tc := range []struct {
+		ai         domain.WorkspaceAI
+		code, path string
+	}{
+		{domain.WorkspaceAI{BaseURL: "ftp://x", Model: "m"}, "invalid_url", "/ai/baseUrl"},
+		{domain.WorkspaceAI{BaseURL: "https://x", Model: " "}, "invalid_model", "/ai/model"},
+		{domain.WorkspaceAI{BaseURL: "https://x", Model: "m", MaxTokens: -1}, "invalid_max_tokens", "/ai/maxTokens"},
+	} {
+		_, err := do(domain.SetWorkspaceAI{AI: &tc.ai})
+		requireDomainErr(t, err, domain.ErrInvalid, tc.code, tc.path)
+	}
+	_, err = do(domain.SetWorkspaceAI{})
+	require.NoError(t, err)
+	require.Nil(t, w.AI)
+}
+
 func TestWorkspaceEventsCodec(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -201,6 +240,8 @@ func TestWorkspaceEventsCodec(t *testing.T) {
 		&domain.WorkspaceMemberRoleChanged{UserID: "bob", Role: domain.RoleOwner, Previous: domain.RoleEditor, At: at},
 		&domain.WorkspaceMemberRemoved{UserID: "bob", At: at},
 		&domain.WorkspaceDeleted{At: at},
+		&domain.WorkspaceAISet{AI: &domain.WorkspaceAI{BaseURL: "https://ai.example.com/v1", Model: "gpt-x", MaxTokens: 500, APIKeySealed: "v1.x"}},
+		&domain.WorkspaceAISet{},
 	}
 	requireCoversPrefix(t, "workspace.", events)
 	requireCodecRoundTrip(t, events)
