@@ -39,6 +39,8 @@ type api struct {
 	box *secretbox.Box
 	// sandbox runs the reducers of time-travel replays.
 	sandbox *jsbox.Sandbox
+	// snapshots keeps the replayed states of recently read sessions (the time-travel debugger).
+	snapshots *snapshotCache
 	// setupMu serializes first-administrator setups.
 	setupMu sync.Mutex
 }

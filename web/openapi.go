@@ -216,6 +216,12 @@ func operations() []operation {
 			access: editors, body: "PatchApp", status: 200, resp: "App", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/apps/{appID}", id: "deleteApp", tag: "apps", summary: "Delete an app",
 			access: owners, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
+		{method: "POST", path: "/api/apps/{appID}/publish", id: "publishApp", tag: "apps", summary: "Publish the app",
+			description: "Pins the current version of every page and script of the app as its next release. " +
+				"Runs in published mode use the release while builders keep editing.",
+			access: editors, status: 201, resp: "Release", problems: []int{409, 422}},
+		{method: "GET", path: "/api/apps/{appID}/release", id: "getRelease", tag: "apps", summary: "The app's latest release",
+			access: viewers, status: 200, resp: "Release"},
 
 		{method: "GET", path: "/api/apps/{appID}/pages", id: "getPageTree", tag: "pages", summary: "The app's page tree",
 			access: viewers, status: 200, resp: "PageTree"},
@@ -363,9 +369,19 @@ func operations() []operation {
 			access:  auditors, status: 200, resp: "RuntimeSession"},
 		{method: "GET", path: "/api/sessions/{sessionID}/actions", id: "listSessionActions", tag: "timetravel",
 			summary: "A session's recorded steps, oldest first",
-			access:  auditors,
-			query:   append([]param{qString("type", "Only the steps whose action has this type.")}, pageQuery...),
-			status:  200, resp: "SessionStepList"},
+			description: "With path, the history is replayed as for the state operation (from cached snapshots) " +
+				"and 409 replay_failed when that fails. Both filters apply together.",
+			access: auditors,
+			query: append([]param{
+				qString("type", "Only the steps whose action has this type."),
+				{name: "path", desc: "Only the steps that changed the state at this path, below it or above it " +
+					"(a parent replaced, added or removed as a whole). The path is page or app, for the page or the app " +
+					"state, optionally followed by a JSON pointer into it as the diff operation writes change paths " +
+					"(~1 for a / in a key, ~0 for a ~): page, page/items/0/name, app/user. " +
+					"400 invalid_path when it is not of that form or longer than 512 bytes.",
+					schema: map[string]any{"type": "string", "maxLength": 512, "pattern": "^(page|app)(/.*)?$"}},
+			}, pageQuery...),
+			status: 200, resp: "SessionStepList", problems: []int{409}},
 		{method: "GET", path: "/api/sessions/{sessionID}/state", id: "getSessionState", tag: "timetravel",
 			summary: "The page and app states after a step, replayed",
 			description: "Replays the recorded actions through the recorded reducer versions up to the step. " +
@@ -809,6 +825,7 @@ func schemas() map[string]any {
 		"App": obj(map[string]any{
 			"id": str("App id."), "name": str("App name."), "workspaceId": str("The workspace the app belongs to."),
 			"settings": ref("AppSettings"), "version": integer("The app stream's version."),
+			"release": integer("The latest release's number; absent until the app is published."),
 		}, "id", "name", "settings", "version"),
 		"AppSettings": obj(map[string]any{
 			"flowServiceUrl": str("When set, workflows run on this external flow service."),
@@ -816,6 +833,13 @@ func schemas() map[string]any {
 			"scriptTimeoutMs": map[string]any{"type": "integer", "minimum": 0, "maximum": domain.MaxScriptTimeoutMs,
 				"description": "Deadline of each handler and reducer call of the running app, in milliseconds (0 or absent: 50)."},
 		}),
+		"Release": obj(map[string]any{
+			"release":   integer("The release number: 1, 2, 3, ... per app."),
+			"pages":     map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer"}, "description": "Page id to the page version the release runs."},
+			"scripts":   map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer"}, "description": "Script id to the script version the release runs."},
+			"published": map[string]any{"type": "string", "format": "date-time"},
+			"by":        str("Who published."),
+		}, "release", "pages", "scripts", "published", "by"),
 		"AppList":   listOf("App"),
 		"CreateApp": closed(map[string]any{"name": str("App name, 1..100 characters.")}, "name"),
 		"PatchApp": closed(map[string]any{

@@ -147,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 		limiter:        auth.NewLimiter(cfg.Auth.Limiter),
 		box:            cfg.SecretBox,
 		sandbox:        box,
+		snapshots:      newSnapshotCache(snapshotCacheEntries, snapshotCacheSteps, snapshotCacheBytes),
 	}
 	if err := s.newRealtime(); err != nil {
 		return nil, fmt.Errorf("web: realtime: %w", err)

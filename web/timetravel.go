@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/goflow-dev/goflow/domain"
 	"github.com/goflow-dev/goflow/eventstore"
@@ -18,8 +21,10 @@ import (
 
 // The read side of the time-travel debugger: a recorded runtime session, its steps, and the
 // page and app states at any step, recomputed by replaying the recorded actions through the
-// recorded reducer versions (runtime/session). Nothing is cached: every state request replays
-// from the start, which is fine for sessions of a few thousand steps.
+// recorded reducer versions (runtime/session). The server keeps the session.Snapshots of recently
+// read sessions (snapshotCache), so a state or diff request replays at most a snapshot interval
+// from the nearest snapshot (more when a skipped step lies further back), and a session that grew
+// since it was last read replays only its new steps.
 
 // replayTimeout is the per-reducer deadline of replays. It is far above the live default
 // (50ms): a replay runs on whatever machine serves the API, and a step that merely ran slow
@@ -65,9 +70,14 @@ func (s appScripts) Program(ctx context.Context, id string, version int64) (jsbo
 
 // recordedSession is a session stream read in full.
 type recordedSession struct {
+	// id is the session id, the snapshot cache's key.
+	id      string
 	state   *domain.RuntimeSession
 	started *domain.SessionStarted
-	steps   []*domain.SessionActionDispatched
+	// startedID is the id of the session.started event, which tells a cached replay of an
+	// earlier stream under the same id (there is none while streams are append-only) apart.
+	startedID uuid.UUID
+	steps     []*domain.SessionActionDispatched
 	// events are the stream's envelopes, for the export.
 	events []eventstore.Envelope
 }
@@ -83,7 +93,7 @@ func (a *api) requireSession(r *http.Request) (recordedSession, error) {
 	if err != nil {
 		return recordedSession{}, fmt.Errorf("read %s: %w", stream, err)
 	}
-	rs := recordedSession{state: &domain.RuntimeSession{}, events: envs}
+	rs := recordedSession{id: id, state: &domain.RuntimeSession{}, events: envs}
 	for _, env := range envs {
 		e, err := domain.Decode(env.Type, env.SchemaVersion, env.Data)
 		if err != nil {
@@ -92,7 +102,7 @@ func (a *api) requireSession(r *http.Request) (recordedSession, error) {
 		rs.state.Apply(e)
 		switch e := e.(type) {
 		case *domain.SessionStarted:
-			rs.started = e
+			rs.started, rs.startedID = e, env.ID
 		case *domain.SessionActionDispatched:
 			rs.steps = append(rs.steps, e)
 		}
@@ -108,10 +118,69 @@ func (a *api) replayer(rs recordedSession) *session.Runner {
 	return session.NewRunner(a.sandbox, appScripts{store: a.store, appID: rs.state.AppID})
 }
 
-// statesAt replays rs up to the largest of steps, leaving out the steps in skip, and returns the
-// outcome at each of them (index for index) and the steps the replay left out, in order. Steps
-// must lie within 0..rs.state.Steps.
+// withSnapshots runs fn with rs's cached snapshots covering at least steps 1..upTo (at most
+// len(rs.steps)): built when the session is not cached, extended by the new steps when it is.
+// They may cover more steps than rs when a concurrent request read the stream later: the stream
+// is append-only, so rs's steps are a prefix of theirs.
+func (a *api) withSnapshots(ctx context.Context, rs recordedSession, upTo int64, fn func(e *snapshotEntry) error) error {
+	return a.snapshots.use(ctx, rs.id, func(e *snapshotEntry) error {
+		switch {
+		case e.snaps == nil || e.started != rs.startedID:
+			e.snaps, e.changed = nil, nil
+			snaps, err := session.NewSnapshots(ctx, a.replayer(rs), rs.started, rs.steps[:upTo], session.DefaultSnapshotEvery)
+			if err != nil {
+				return err
+			}
+			e.snaps, e.started = snaps, rs.startedID
+		case e.snaps.Steps() < upTo:
+			if err := e.snaps.Extend(ctx, rs.steps[e.snaps.Steps():upTo]); err != nil {
+				return err
+			}
+		}
+		return fn(e)
+	})
+}
+
+// statesAt returns the outcome at each of steps (index for index) of a replay of rs that leaves
+// out the steps in skip, and the steps up to the largest of steps that it leaves out, in order.
+// Steps must lie within 0..rs.state.Steps. The states come from the snapshot cache and are those
+// of a replay from step 0 (replayStatesAt).
 func (a *api) statesAt(ctx context.Context, rs recordedSession, skip map[int64]bool, steps ...int64) ([]session.Outcome, []int64, error) {
+	upTo := int64(0)
+	for _, n := range steps {
+		upTo = max(upTo, n)
+	}
+	var skipped []int64
+	for n, on := range skip {
+		if on && n <= upTo {
+			skipped = append(skipped, n)
+		}
+	}
+	slices.Sort(skipped)
+	out := make([]session.Outcome, len(steps))
+	err := a.withSnapshots(ctx, rs, upTo, func(e *snapshotEntry) error {
+		for i, n := range steps {
+			o, err := e.snaps.OutcomeAt(ctx, n, skip)
+			if err != nil {
+				return err
+			}
+			out[i] = o
+		}
+		return nil
+	})
+	if err != nil && len(skip) > 0 && ctx.Err() == nil {
+		// The snapshots replay the recorded history, skipped steps included; a skipped step
+		// that cannot run (its script missing) does not stop a replay that leaves it out.
+		return a.replayStatesAt(ctx, rs, skip, steps...)
+	}
+	if err != nil {
+		return nil, nil, replayError(err)
+	}
+	return out, skipped, nil
+}
+
+// replayStatesAt is statesAt by a replay from step 0, holding only the asked-for states.
+func (a *api) replayStatesAt(ctx context.Context, rs recordedSession, skip map[int64]bool, steps ...int64) ([]session.Outcome, []int64, error) {
 	upTo := int64(0)
 	for _, n := range steps {
 		upTo = max(upTo, n)
@@ -238,10 +307,113 @@ type stepView struct {
 
 func stepKey(s stepView) string { return strconv.FormatInt(s.Step, 10) }
 
+// maxStatePath bounds ?path=, so that matching it against every change stays cheap.
+const maxStatePath = 512
+
+// queryStatePath reads the optional ?path=: "page" or "app" (which state), optionally followed
+// by a JSON pointer into it as session.Diff writes change paths, "~1" for a "/" in a key and
+// "~0" for a "~": page/items/0/name, app/user, page. It returns the path in the form of
+// changedPaths.
+func queryStatePath(r *http.Request) (string, bool, error) {
+	q := r.URL.Query()
+	if !q.Has("path") {
+		return "", false, nil
+	}
+	s := q.Get("path")
+	bad := func(format string, args ...any) error {
+		return badRequest("invalid_path", "path", "path must be page or app, optionally followed by a JSON pointer into that state (page/items/0): "+format, args...)
+	}
+	if len(s) > maxStatePath {
+		return "", false, bad("it is %d bytes, at most %d are allowed.", len(s), maxStatePath)
+	}
+	state, pointer, _ := strings.Cut(s, "/")
+	if state != "page" && state != "app" {
+		return "", false, bad("got %q.", truncate(s, 40))
+	}
+	// A "~" only escapes "/" (~1) or itself (~0) in a JSON pointer.
+	for i := 0; i < len(pointer); i++ {
+		if pointer[i] == '~' && (i+1 == len(pointer) || (pointer[i+1] != '0' && pointer[i+1] != '1')) {
+			return "", false, bad("a ~ must be followed by 0 or 1, got %q.", truncate(s, 40))
+		}
+	}
+	return s, true, nil
+}
+
+// pathsRelated says whether a change at path c concerns path p: the same path, one below it, or
+// one above it (a parent replaced, added or removed as a whole). Both are in changedPaths form.
+func pathsRelated(c, p string) bool {
+	return c == p || strings.HasPrefix(c, p+"/") || strings.HasPrefix(p, c+"/")
+}
+
+// changedPaths lists the paths one step changed, each "page" or "app" followed by the
+// session.Diff change path (a JSON pointer), so "page" is the whole page state.
+func changedPaths(before, after session.State) ([]string, error) {
+	var out []string
+	for _, st := range []struct {
+		name     string
+		from, to json.RawMessage
+	}{{"page", before.Page, after.Page}, {"app", before.App, after.App}} {
+		changes, err := session.Diff(st.from, st.to)
+		if err != nil {
+			return nil, fmt.Errorf("diff %s states of step %d: %w", st.name, after.Step, err)
+		}
+		for _, c := range changes {
+			out = append(out, st.name+c.Path)
+		}
+	}
+	return out, nil
+}
+
+// stepsChanging returns which of rs's steps changed the state at path or next to it (see
+// pathsRelated), replaying the history through the snapshot cache, which keeps each step's
+// changed paths, so that only steps recorded since the last such request are replayed.
+func (a *api) stepsChanging(ctx context.Context, rs recordedSession, path string) (map[int64]bool, error) {
+	last := int64(len(rs.steps))
+	hits := map[int64]bool{}
+	err := a.withSnapshots(ctx, rs, last, func(e *snapshotEntry) error {
+		if k := int64(len(e.changed)); k < last {
+			before, err := e.snaps.StateAt(ctx, k)
+			if err != nil {
+				return err
+			}
+			changed := e.changed
+			err = e.snaps.Walk(ctx, k, last, func(o session.Outcome) error {
+				ps, err := changedPaths(before, o.State)
+				if err != nil {
+					return err
+				}
+				changed, before = append(changed, ps), o.State
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			e.changed = changed
+		}
+		for i, ps := range e.changed[:last] {
+			for _, c := range ps {
+				if pathsRelated(c, path) {
+					hits[int64(i)+1] = true
+					break
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, replayError(err)
+	}
+	return hits, nil
+}
+
 // sessionActions answers the recorded steps in order, paginated, optionally only those whose
-// action has ?type=.
+// action has ?type= and those that changed the state at ?path= (or below or above it).
 func (a *api) sessionActions(w http.ResponseWriter, r *http.Request) error {
 	p, err := parsePage(r)
+	if err != nil {
+		return err
+	}
+	path, byPath, err := queryStatePath(r)
 	if err != nil {
 		return err
 	}
@@ -249,10 +421,19 @@ func (a *api) sessionActions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var changing map[int64]bool
+	if byPath {
+		if changing, err = a.stepsChanging(r.Context(), rs, path); err != nil {
+			return err
+		}
+	}
 	typ := r.URL.Query().Get("type")
 	items := make([]stepView, 0, len(rs.steps))
 	for _, d := range rs.steps {
 		if typ != "" && d.Action.Type != typ {
+			continue
+		}
+		if byPath && !changing[d.Step] {
 			continue
 		}
 		items = append(items, stepView{
