@@ -272,7 +272,7 @@ type apiResponse struct {
 }
 
 // secretFields are request fields whose values the harness plants as secrets.
-var secretFields = []string{"password", "newPassword", "currentPassword", "setupToken"}
+var secretFields = []string{"password", "newPassword", "currentPassword", "setupToken", "secret", "apiKey"}
 
 // plantFrom plants the secret values of a request body: passwords, and every value of a
 // "secrets" object (data source secrets).

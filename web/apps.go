@@ -22,11 +22,13 @@ type appBody struct {
 	Settings    domain.AppSettings `json:"settings"`
 	// Release is the number of the latest publish (absent: never published).
 	Release int64 `json:"release,omitempty"`
+	// FlowSecretSet says whether requests to the flow service are signed.
+	FlowSecretSet bool `json:"flowSecretSet,omitempty"`
 	Version int64 `json:"version"`
 }
 
 func appView(s *domain.App, version int64) appBody {
-	b := appBody{ID: s.ID, Name: s.Name, WorkspaceID: s.WorkspaceID, Settings: s.Settings, Version: version}
+	b := appBody{ID: s.ID, Name: s.Name, WorkspaceID: s.WorkspaceID, Settings: s.Settings, Version: version, FlowSecretSet: s.FlowSecret != ""}
 	if s.Published != nil {
 		b.Release = s.Published.Release
 	}

@@ -67,6 +67,12 @@ var expectedAccess = map[string]access{
 	"DELETE /api/apps/{appID}":                owners,
 	"POST /api/apps/{appID}/publish":          editors,
 	"GET /api/apps/{appID}/release":           viewers,
+	"PUT /api/apps/{appID}/flow-secret":       owners,
+	"GET /api/apps/{appID}/poison":            auditors,
+	"DELETE /api/apps/{appID}/poison/{runID}": editors,
+	"GET /api/workspaces/{workspaceID}/ai":    viewers,
+	"PUT /api/workspaces/{workspaceID}/ai":    owners,
+	"DELETE /api/workspaces/{workspaceID}/ai": owners,
 
 	"GET /api/apps/{appID}/pages":             viewers,
 	"POST /api/apps/{appID}/pages":            editors,

@@ -70,6 +70,9 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/workspaces/{workspaceID}/members", member(view, ws), a.handle(a.listMembers)},
 		{"PUT", "/api/workspaces/{workspaceID}/members/{userID}", member(manage, ws), a.handle(a.putMember)},
 		{"DELETE", "/api/workspaces/{workspaceID}/members/{userID}", member(manage, ws), a.handle(a.removeMember)},
+		{"GET", "/api/workspaces/{workspaceID}/ai", member(view, ws), a.handle(a.getWorkspaceAI)},
+		{"PUT", "/api/workspaces/{workspaceID}/ai", member(manage, ws), a.handle(a.putWorkspaceAI)},
+		{"DELETE", "/api/workspaces/{workspaceID}/ai", member(manage, ws), a.handle(a.deleteWorkspaceAI)},
 
 		{"POST", "/api/workspaces/{workspaceID}/apps", member(edit, ws), a.handle(a.createApp)},
 		{"GET", "/api/workspaces/{workspaceID}/apps", member(view, ws), a.handle(a.listApps)},
@@ -78,6 +81,9 @@ func (s *Server) routeTable() []route {
 		{"DELETE", "/api/apps/{appID}", member(manage, app), a.handle(a.deleteApp)},
 		{"POST", "/api/apps/{appID}/publish", member(edit, app), a.handle(a.publishApp)},
 		{"GET", "/api/apps/{appID}/release", member(view, app), a.handle(a.getRelease)},
+		{"PUT", "/api/apps/{appID}/flow-secret", member(manage, app), a.handle(a.putFlowSecret)},
+		{"GET", "/api/apps/{appID}/poison", member(audit, app), a.handle(a.listPoison)},
+		{"DELETE", "/api/apps/{appID}/poison/{runID}", member(edit, app), a.handle(a.dismissPoison)},
 
 		{"GET", "/api/apps/{appID}/pages", member(view, app), a.handle(a.getPageTree)},
 		{"POST", "/api/apps/{appID}/pages", member(edit, app), a.handle(a.createPage)},

@@ -30,12 +30,14 @@ type scriptBody struct {
 	ReplayError string `json:"replayError,omitempty"`
 	// Deleted is true only when an old version (?version=) of a since deleted script is shown.
 	Deleted bool `json:"deleted,omitempty"`
+	// Retry is a workflow's retry policy (absent: one attempt).
+	Retry *domain.RetryPolicy `json:"retry,omitempty"`
 }
 
 func scriptView(s *domain.Script, version int64) scriptBody {
 	return scriptBody{
 		ID: s.ID, AppID: s.AppID, Name: s.Name, Kind: s.Kind, Language: s.Language, Text: s.Text,
-		Version: version, ReplayError: s.ReplayError, Deleted: s.Deleted,
+		Version: version, ReplayError: s.ReplayError, Deleted: s.Deleted, Retry: s.Retry,
 	}
 }
 
@@ -139,6 +141,8 @@ func (a *api) putScriptText(w http.ResponseWriter, r *http.Request) error {
 type patchScriptRequest struct {
 	ExpectedVersion *int64  `json:"expectedVersion"`
 	Name            *string `json:"name"`
+	// Retry sets a workflow's retry policy; JSON null removes it.
+	Retry optional[domain.RetryPolicy] `json:"retry"`
 }
 
 func (a *api) patchScript(w http.ResponseWriter, r *http.Request) error {
@@ -153,12 +157,19 @@ func (a *api) patchScript(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireVersion(req.ExpectedVersion); err != nil {
 		return err
 	}
-	if req.Name == nil {
-		return unprocessable("empty_patch", "", "Send name (use PUT /api/scripts/{scriptID}/text to change the text).")
+	var cmds []domain.ScriptCommand
+	if req.Name != nil {
+		cmds = append(cmds, domain.RenameScript{Name: *req.Name})
+	}
+	if req.Retry.Set {
+		cmds = append(cmds, domain.SetScriptRetry{Retry: req.Retry.Value})
+	}
+	if len(cmds) == 0 {
+		return unprocessable("empty_patch", "", "Send name or retry (use PUT /api/scripts/{scriptID}/text to change the text).")
 	}
 	res, err := execute(r.Context(), a, r, command[*domain.Script]{
 		agg: scriptAggregate, id: s.state.ID, expected: req.ExpectedVersion,
-		decide: decideScript(domain.RenameScript{Name: *req.Name}),
+		decide: decideScript(cmds...),
 	})
 	if err != nil {
 		return err
