@@ -49,6 +49,10 @@ func TestHostileScripts(t *testing.T) {
 		{name: "tail call loop unwinding through pcall", script: `local function f(n) if n == 0 then error("x") end return f(n - 1) end for i = 1, 1e6 do pcall(f, 1e7) end`, wantErr: luabox.ErrTimeout},
 		{name: "loop at top level", chunk: true, script: "while true do end\nfunction process_event() end", wantErr: luabox.ErrTimeout},
 		{name: "slow host call", script: `return query("slow")`, wantErr: luabox.ErrTimeout},
+		{name: "loop inside a coroutine under pcall", script: `pcall(coroutine.wrap(function() while true do end end))`, wantErr: luabox.ErrTimeout},
+		{name: "numeric for to infinity", script: `for i = 1, math.huge do end`, wantErr: luabox.ErrTimeout},
+		{name: "repeat until false inside nested pcall", script: `pcall(pcall, function() repeat until false end)`, wantErr: luabox.ErrTimeout},
+		{name: "loop swallowing limit errors", script: `while true do pcall(string.rep, "x", 2^40) end`, wantErr: luabox.ErrTimeout},
 
 		// String memory bombs.
 		{name: "doubling concatenation", script: `local s = "x" while true do s = s .. s end`, wantErr: luabox.ErrTooLarge, wantMsg: "string concatenation"},
@@ -60,11 +64,16 @@ func TestHostileScripts(t *testing.T) {
 		{name: "gsub %0 amplification", script: `return (string.rep("x", 100000):gsub(".+", string.rep("%0", 100)))`, wantErr: luabox.ErrTooLarge},
 		{name: "table.concat", script: `local t = {} for i = 1, 100 do t[i] = string.rep("x", 100000) end return table.concat(t)`, wantErr: luabox.ErrTooLarge, wantMsg: "table.concat"},
 		{name: "json.encode output", script: `local t = {} for i = 1, 30 do t[i] = string.rep("x", 100000) end return json.encode(t)`, wantErr: luabox.ErrTooLarge},
+		{name: "format doubling", script: `local s = string.rep("x", 1000) while true do s = string.format("%s%s", s, s) end`, wantErr: luabox.ErrTooLarge, wantMsg: "string.format"},
+		{name: "doubling concatenation inside pcall", script: `local s = "x" pcall(function() while true do s = s .. s end end) return s .. s`, wantErr: luabox.ErrTooLarge},
 		{name: "many medium strings", limits: &memoryLimits, script: `local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 500000) .. i end`, wantErr: luabox.ErrTooLarge, wantMsg: "heap grew"},
 
 		// Table memory bombs.
 		{name: "table growth", limits: &memoryLimits, script: `local t, i = {}, 0 while true do i = i + 1 t[i] = {i, i, i} end`, wantErr: luabox.ErrTooLarge, wantMsg: "heap grew"},
 		{name: "table growth inside pcall", limits: &memoryLimits, script: `local t = {} pcall(function() local i = 0 while true do i = i + 1 t[i] = {i} end end) return #t`, wantErr: luabox.ErrTooLarge},
+		{name: "table growth with string keys", limits: &memoryLimits, script: `local t, i = {}, 0 while true do i = i + 1 t["k" .. i] = {} end`, wantErr: luabox.ErrTooLarge, wantMsg: "heap grew"},
+		{name: "table.insert flood", limits: &memoryLimits, script: `local t = {} while true do table.insert(t, {1, 2, 3}) end`, wantErr: luabox.ErrTooLarge},
+		{name: "table growth inside a coroutine", limits: &memoryLimits, script: `coroutine.wrap(function() local t, i = {}, 0 while true do i = i + 1 t[i] = {i} end end)()`, wantErr: luabox.ErrTooLarge},
 		{name: "far array index", script: `local t = {} t[2^26 - 1] = true return #t`},
 		{name: "unpack of a huge range", script: `return unpack({}, 1, 1e8)`, wantErr: luabox.ErrStackOverflow},
 		{name: "string.byte of a long string", script: `return string.rep("x", 1e6):byte(1, -1)`, wantErr: luabox.ErrStackOverflow},
@@ -73,6 +82,9 @@ func TestHostileScripts(t *testing.T) {
 		{name: "backtracking find", script: `return string.rep("a", 5000):find(".-.-.-.-.-.-b")`, wantErr: luabox.ErrTimeout},
 		{name: "backtracking gmatch", script: `for a in string.rep("a", 3000):gmatch("(.-)(.-)(.-)b") do end`, wantErr: luabox.ErrTimeout},
 		{name: "backtracking gsub", script: `return string.rep("ab", 3000):gsub("(.*)(.*)(.*)c", "")`, wantErr: luabox.ErrTimeout},
+		{name: "backtracking match", script: `return string.rep("a", 5000):match("(.-)(.-)(.-)(.-)x")`, wantErr: luabox.ErrTimeout},
+		{name: "backtracking find in a pcall loop", script: `while true do pcall(string.find, string.rep("a", 3000), ".-.-.-b") end`, wantErr: luabox.ErrTimeout},
+		{name: "backtracking gsub with a function", script: `return (string.rep("a", 3000):gsub("(.-)(.-)b", function() return "" end))`, wantErr: luabox.ErrTimeout},
 		{name: "deep pattern", script: `return string.rep("a", 400):find(string.rep("a?", 300))`, wantErr: luabox.ErrScript, wantMsg: "pattern too complex"},
 
 		// Reaching for removed capabilities.
@@ -91,6 +103,15 @@ func TestHostileScripts(t *testing.T) {
 		{name: "collectgarbage", script: `collectgarbage("collect")`, wantErr: luabox.ErrForbidden},
 		{name: "math.randomseed", script: `math.randomseed(1)`, wantErr: luabox.ErrForbidden},
 		{name: "string.dump", script: `return string.dump(process_event)`, wantErr: luabox.ErrForbidden},
+		{name: "loadstring by a computed name", script: `return _G["load" .. "string"]("return 1")()`, wantErr: luabox.ErrForbidden},
+		{name: "debug caught and rethrown", script: `local ok, err = pcall(function() return debug.traceback() end) error(err, 0)`, wantErr: luabox.ErrForbidden},
+		{name: "getfenv of level 0", script: `return getfenv(0).os`, wantErr: luabox.ErrForbidden},
+		{name: "collectgarbage via _G", script: `return _G.collectgarbage("count")`, wantErr: luabox.ErrForbidden},
+		{name: "newproxy", script: `return newproxy(true)`, wantErr: luabox.ErrForbidden},
+		{name: "module", script: `module("x")`, wantErr: luabox.ErrForbidden},
+		{name: "rawget of a removed library finds nothing", script: `if rawget(_G, "os") ~= nil or rawget(_G, "io") ~= nil or rawget(_G, "debug") ~= nil then error("library leaked") end`},
+		{name: "string metatable is hidden", script: `if getmetatable("") ~= false then error("string metatable leaked") end`},
+		{name: "setmetatable on a string", script: `setmetatable("", {__index = {}})`, wantErr: luabox.ErrScript, wantMsg: "protected metatable"},
 		{name: "forbidden error rethrown", script: `local ok, err = pcall(require, "x") error(err, 0)`, wantErr: luabox.ErrForbidden},
 		{name: "string metatable", script: `getmetatable("").__index.upper = nil`, wantErr: luabox.ErrScript, wantMsg: "index"},
 		{name: "globals metatable", script: `setmetatable(_G, nil)`, wantErr: luabox.ErrScript, wantMsg: "protected metatable"},
@@ -98,6 +119,8 @@ func TestHostileScripts(t *testing.T) {
 
 		// Coroutine floods.
 		{name: "coroutine.create flood", script: `for i = 1, 1e6 do coroutine.create(function() end) end`, wantErr: luabox.ErrTooLarge, wantMsg: "coroutines"},
+		{name: "coroutine flood under pcall", script: `for i = 1, 1000 do pcall(coroutine.create, function() end) end return coroutine.create(function() end)`, wantErr: luabox.ErrTooLarge, wantMsg: "coroutines"},
+		{name: "nested coroutine chain", script: `local function f() return coroutine.wrap(f)() end return f()`, wantErr: luabox.ErrTooLarge},
 		{name: "coroutine.wrap flood", script: `local t = {} for i = 1, 1e6 do t[i] = coroutine.wrap(function() coroutine.yield() end) t[i]() end`, wantErr: luabox.ErrTooLarge},
 
 		// Deep recursion.
@@ -105,6 +128,10 @@ func TestHostileScripts(t *testing.T) {
 		{name: "recursion after a caught overflow", script: `local function f() return 1 + f() end pcall(f) return f()`, wantErr: luabox.ErrStackOverflow},
 		{name: "recursion through __index", script: `local t = setmetatable({}, {__index = function(t, k) return t[k] end}) return t.x`, wantErr: luabox.ErrStackOverflow},
 		{name: "recursion through pcall", script: `local function f() pcall(f) error("x") end f()`, wantErr: luabox.ErrScript},
+		{name: "mutual recursion", script: `local g local function f() return 1 + g() end g = function() return 1 + f() end return f()`, wantErr: luabox.ErrStackOverflow},
+		{name: "recursion inside a coroutine", script: `return coroutine.wrap(function() local function f() return 1 + f() end return f() end)()`, wantErr: luabox.ErrStackOverflow},
+		{name: "recursion through a gsub callback", script: `local function f(s) return (s:gsub(".", f)) end return f("x")`, wantErr: luabox.ErrStackOverflow},
+		{name: "recursion through __concat", script: `local t = setmetatable({}, {}) getmetatable(t).__concat = function(a, b) return a .. b end return t .. "x"`, wantErr: luabox.ErrStackOverflow},
 		{name: "recursion through tostring", script: `local t = setmetatable({}, {__tostring = function(t) return tostring(t) end}) return tostring(t)`, wantErr: luabox.ErrStackOverflow},
 
 		// Errors and values that cannot cross the boundary.
@@ -162,4 +189,29 @@ func TestHostileScripts(t *testing.T) {
 	}
 	// Runs leave nothing running behind (timers and watchdogs have stopped).
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= goroutines+2 }, 2*time.Second, 20*time.Millisecond)
+}
+
+// TestHostileMutationsDoNotLeak: a run that rewrites the standard libraries, the workflow API and
+// the globals (and then fails) leaves the next run of the same sandbox with the originals.
+func TestHostileMutationsDoNotLeak(t *testing.T) {
+	sb, _ := setup(t, hostileLimits)
+	_, err := sb.Run(context.Background(), luabox.Run{Name: "poison", Script: `function process_event()
+		string.rep = function() return "poisoned" end
+		string.upper = nil
+		table.concat = nil
+		math.floor = function() return -1 end
+		json.encode = nil
+		log = nil
+		tostring = function() return "poisoned" end
+		setmetatable(string, {__index = function() return "poisoned" end})
+		leaked_global = "poisoned"
+		error("fail after poisoning")
+	end`})
+	require.ErrorIs(t, err, luabox.ErrScript)
+
+	require.JSONEq(t, `["xxx","ABC","a,b",1,"[1]","1",true]`, mustRun(t, sb, `function process_event()
+		log("still here")
+		return {("x"):rep(3), string.upper("abc"), table.concat({"a", "b"}, ","), math.floor(1.5),
+			json.encode({1}), tostring(1), leaked_global == nil}
+	end`, ``))
 }
