@@ -65,6 +65,17 @@ const (
 	MaxSecretLen        = 8 << 10 // bytes per secret value
 )
 
+// Limits and defaults of the execution settings in a data source's config.
+const (
+	DefaultRESTTimeoutMs      = 10_000 // rest timeoutMs
+	MaxRESTTimeoutMs          = 60_000
+	MaxDataSourceAllowedHosts = 50    // rest allowedHosts entries
+	DefaultStatementTimeoutMs = 5_000 // postgres statementTimeoutMs
+	MaxStatementTimeoutMs     = 60_000
+	DefaultMaxRows            = 1_000 // postgres maxRows
+	MaxMaxRows                = 100_000
+)
+
 // DataSourceSecretFields lists the secret names a kind accepts.
 func DataSourceSecretFields(k DataSourceKind) []string {
 	switch k {
@@ -275,9 +286,9 @@ func checkSecrets(kind DataSourceKind, in, current map[string]string) (map[strin
 func DataSourceConfigFields(k DataSourceKind) []string {
 	switch k {
 	case DataSourceREST:
-		return []string{"baseUrl", "headers", "timeoutMs"}
+		return []string{"baseUrl", "headers", "timeoutMs", "allowedHosts", "user", "apiKeyHeader"}
 	case DataSourcePostgres:
-		return []string{"url", "host", "port", "database", "user", "sslmode"}
+		return []string{"url", "host", "port", "database", "user", "sslmode", "statementTimeoutMs", "maxRows"}
 	case DataSourceStatic:
 		return []string{"data"}
 	}
@@ -344,13 +355,28 @@ func checkDataSourceConfig(kind DataSourceKind, in map[string]json.RawMessage) (
 				}
 			}
 		}
-		if raw, ok := cfg["timeoutMs"]; ok {
-			if n, err := strconv.Atoi(string(raw)); err != nil || n < 1 || n > 300_000 {
-				return nil, invalid("invalid_config", "/config/timeoutMs", "timeoutMs must be an integer between 1 and 300000")
-			}
+		if err := checkIntField(cfg, "timeoutMs", MaxRESTTimeoutMs); err != nil {
+			return nil, err
+		}
+		if err := checkAllowedHosts(cfg); err != nil {
+			return nil, err
+		}
+		if _, _, err := str("user"); err != nil {
+			return nil, err
+		}
+		if h, ok, err := str("apiKeyHeader"); err != nil {
+			return nil, err
+		} else if ok && !validHeaderName(h) {
+			return nil, invalid("invalid_config", "/config/apiKeyHeader", "%q is not a valid header name", h)
 		}
 	case DataSourcePostgres:
 		if err := checkPostgresConfig(cfg, str, required); err != nil {
+			return nil, err
+		}
+		if err := checkIntField(cfg, "statementTimeoutMs", MaxStatementTimeoutMs); err != nil {
+			return nil, err
+		}
+		if err := checkIntField(cfg, "maxRows", MaxMaxRows); err != nil {
 			return nil, err
 		}
 	case DataSourceStatic:
@@ -395,6 +421,41 @@ func checkPostgresConfig(cfg map[string]json.RawMessage, str func(string) (strin
 	}
 	if n, err := strconv.Atoi(string(raw)); err != nil || n < 1 || n > 65535 {
 		return invalid("invalid_config", "/config/port", "port must be an integer between 1 and 65535")
+	}
+	return nil
+}
+
+// checkIntField checks that the optional config field k, when present, is an integer in 1..max.
+func checkIntField(cfg map[string]json.RawMessage, k string, max int) error {
+	raw, ok := cfg[k]
+	if !ok {
+		return nil
+	}
+	if n, err := strconv.Atoi(string(raw)); err != nil || n < 1 || n > max {
+		return invalid("invalid_config", "/config/"+k, "%s must be an integer between 1 and %d", k, max)
+	}
+	return nil
+}
+
+// checkAllowedHosts checks a rest source's allowedHosts: an array of host patterns as apps'
+// allowedHosts take them (lower-case "api.example.com", optionally with ":port", or
+// "*.example.com"). The baseUrl's host is always allowed and need not be listed.
+func checkAllowedHosts(cfg map[string]json.RawMessage) error {
+	raw, ok := cfg["allowedHosts"]
+	if !ok {
+		return nil
+	}
+	var hosts []string
+	if err := json.Unmarshal(raw, &hosts); err != nil || hosts == nil {
+		return invalid("invalid_config", "/config/allowedHosts", "allowedHosts must be an array of host names")
+	}
+	if len(hosts) > MaxDataSourceAllowedHosts {
+		return invalid("invalid_config", "/config/allowedHosts", "at most %d allowed hosts", MaxDataSourceAllowedHosts)
+	}
+	for i, h := range hosts {
+		if !validHostPattern(h) {
+			return invalid("invalid_config", "/config/allowedHosts/"+strconv.Itoa(i), "%q is not a host name (like api.example.com, 10.0.0.5:8443 or *.example.com)", h)
+		}
 	}
 	return nil
 }

@@ -90,6 +90,33 @@ func TestDataSourceDecideRejections(t *testing.T) {
 		{"rest bad timeout", missing, rest(func(c *domain.CreateDataSource) {
 			c.Config = cfg("baseUrl", `"https://x.example.com"`, "timeoutMs", `0`)
 		}), domain.ErrInvalid, "invalid_config", "/config/timeoutMs"},
+		{"rest timeout above the ceiling", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "timeoutMs", `60001`)
+		}), domain.ErrInvalid, "invalid_config", "/config/timeoutMs"},
+		{"rest allowedHosts not an array", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "allowedHosts", `"api.example.com"`)
+		}), domain.ErrInvalid, "invalid_config", "/config/allowedHosts"},
+		{"rest allowedHosts null", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "allowedHosts", `null`)
+		}), domain.ErrInvalid, "invalid_config", "/config/allowedHosts"},
+		{"rest allowedHosts entry with a scheme", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "allowedHosts", `["api.example.com", "https://y.example.com"]`)
+		}), domain.ErrInvalid, "invalid_config", "/config/allowedHosts/1"},
+		{"rest allowedHosts entry with a path", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "allowedHosts", `["y.example.com/v1"]`)
+		}), domain.ErrInvalid, "invalid_config", "/config/allowedHosts/0"},
+		{"rest allowedHosts entry with credentials", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "allowedHosts", `["u@y.example.com"]`)
+		}), domain.ErrInvalid, "invalid_config", "/config/allowedHosts/0"},
+		{"rest allowedHosts too many", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "allowedHosts", `["a.example.com"`+strings.Repeat(`,"a.example.com"`, domain.MaxDataSourceAllowedHosts)+`]`)
+		}), domain.ErrInvalid, "invalid_config", "/config/allowedHosts"},
+		{"rest user not a string", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "user", `1`)
+		}), domain.ErrInvalid, "invalid_config", "/config/user"},
+		{"rest bad apiKeyHeader", missing, rest(func(c *domain.CreateDataSource) {
+			c.Config = cfg("baseUrl", `"https://x.example.com"`, "apiKeyHeader", `"X Key"`)
+		}), domain.ErrInvalid, "invalid_config", "/config/apiKeyHeader"},
 		{"rest unknown field", missing, rest(func(c *domain.CreateDataSource) {
 			c.Config = cfg("baseUrl", `"https://x.example.com"`, "base_url", `"x"`)
 		}), domain.ErrInvalid, "unknown_field", "/config/base_url"},
@@ -112,6 +139,12 @@ func TestDataSourceDecideRejections(t *testing.T) {
 		{"postgres port as string", missing, pg(pgOK("port", `"5432"`), nil), domain.ErrInvalid, "invalid_config", "/config/port"},
 		{"postgres empty host", missing, pg(pgOK("host", `""`), nil), domain.ErrInvalid, "invalid_config", "/config/host"},
 		{"postgres bad sslmode", missing, pg(pgOK("sslmode", `"maybe"`), nil), domain.ErrInvalid, "invalid_config", "/config/sslmode"},
+		{"postgres statement timeout 0", missing, pg(pgOK("statementTimeoutMs", `0`), nil), domain.ErrInvalid, "invalid_config", "/config/statementTimeoutMs"},
+		{"postgres statement timeout above the ceiling", missing, pg(pgOK("statementTimeoutMs", `60001`), nil), domain.ErrInvalid, "invalid_config", "/config/statementTimeoutMs"},
+		{"postgres statement timeout as string", missing, pg(pgOK("statementTimeoutMs", `"5000"`), nil), domain.ErrInvalid, "invalid_config", "/config/statementTimeoutMs"},
+		{"postgres maxRows 0", missing, pg(pgOK("maxRows", `0`), nil), domain.ErrInvalid, "invalid_config", "/config/maxRows"},
+		{"postgres maxRows above the ceiling", missing, pg(pgOK("maxRows", `100001`), nil), domain.ErrInvalid, "invalid_config", "/config/maxRows"},
+		{"postgres maxRows fraction", missing, pg(pgOK("maxRows", `10.5`), nil), domain.ErrInvalid, "invalid_config", "/config/maxRows"},
 		{"postgres url with fields", missing, pg(pgOK("url", `"postgres://db/shop"`), nil), domain.ErrInvalid, "invalid_config", "/config/host"},
 		{"postgres http url", missing, pg(cfg("url", `"http://db/shop"`), nil), domain.ErrInvalid, "invalid_url", "/config/url"},
 		{"postgres url with password", missing, pg(cfg("url", `"postgres://app:hunter2@db/shop"`), nil), domain.ErrInvalid, "secret_in_config", "/config/url"},
@@ -150,6 +183,11 @@ func TestDataSourceKinds(t *testing.T) {
 		{Kind: domain.DataSourcePostgres, Config: cfg("host", `"db"`, "port", `5432`, "database", `"shop"`, "user", `"app"`, "sslmode", `"require"`), Secrets: map[string]string{"password": "pw"}},
 		{Kind: domain.DataSourcePostgres, Config: cfg("url", `"postgres://app@db:5432/shop?sslmode=disable"`)},
 		{Kind: domain.DataSourcePostgres, Config: cfg("url", `"postgresql://db/shop"`)},
+		{Kind: domain.DataSourcePostgres, Config: cfg("url", `"postgres://db/shop"`, "statementTimeoutMs", `60000`, "maxRows", `100000`)},
+		{Kind: domain.DataSourcePostgres, Config: cfg("url", `"postgres://db/shop"`, "statementTimeoutMs", `1`, "maxRows", `1`)},
+		{Kind: domain.DataSourceREST, Config: cfg("baseUrl", `"https://api.example.com"`, "timeoutMs", `60000`, "user", `"svc"`, "apiKeyHeader", `"X-Token"`,
+			"allowedHosts", `["files.example.com", "*.cdn.example.org", "10.0.0.5:8443", "localhost"]`), Secrets: map[string]string{"password": "p"}},
+		{Kind: domain.DataSourceREST, Config: cfg("baseUrl", `"https://api.example.com"`, "allowedHosts", `[]`)},
 		{Kind: domain.DataSourceStatic, Config: cfg("data", `{"rows": [{"id": 1}, {"id": 2}]}`)},
 		{Kind: domain.DataSourceStatic, Config: cfg("data", `null`)},
 		{Kind: domain.DataSourceREST, Config: cfg("baseUrl", `"http://localhost:8080"`, "timeoutMs", `5000`), Secrets: map[string]string{"bearerToken": "t", "password": "p", "apiKey": ""}},

@@ -19,8 +19,10 @@ type Query struct {
 	Template       string       `json:"template"`
 	Params         []QueryParam `json:"params"`
 	ResultSchemaID string       `json:"resultSchemaId"`
-	Deleted        bool         `json:"deleted"`
-	Version        int64        `json:"version"`
+	// Mutation lets the query write: Postgres queries run in a read-only transaction otherwise.
+	Mutation bool  `json:"mutation"`
+	Deleted  bool  `json:"deleted"`
+	Version  int64 `json:"version"`
 }
 
 // QueryParam is a declared query parameter.
@@ -62,15 +64,18 @@ type CreateQuery struct {
 	Template       string       `json:"template"`
 	Params         []QueryParam `json:"params"`
 	ResultSchemaID string       `json:"resultSchemaId"`
+	Mutation       bool         `json:"mutation"`
 }
 
-// UpdateQuery replaces the template, the params and the result schema reference ("" clears it).
-// An empty DataSourceID keeps the current data source.
+// UpdateQuery replaces the template, the params, the result schema reference ("" clears it) and
+// the mutation flag (false makes the query read-only again). An empty DataSourceID keeps the
+// current data source.
 type UpdateQuery struct {
 	Template       string       `json:"template"`
 	Params         []QueryParam `json:"params"`
 	ResultSchemaID string       `json:"resultSchemaId"`
 	DataSourceID   string       `json:"dataSourceId"`
+	Mutation       bool         `json:"mutation"`
 }
 
 type RenameQuery struct {
@@ -92,6 +97,8 @@ type QueryCreated struct {
 	Template       string       `json:"template"`
 	Params         []QueryParam `json:"params"`
 	ResultSchemaID string       `json:"resultSchemaId,omitempty"`
+	// Mutation is omitted when false, so events stored before it existed read as read-only.
+	Mutation bool `json:"mutation,omitempty"`
 }
 
 // QueryUpdated carries the query's new definition as a whole.
@@ -100,6 +107,7 @@ type QueryUpdated struct {
 	Template       string       `json:"template"`
 	Params         []QueryParam `json:"params"`
 	ResultSchemaID string       `json:"resultSchemaId,omitempty"`
+	Mutation       bool         `json:"mutation,omitempty"`
 }
 
 type QueryRenamed struct {
@@ -130,9 +138,10 @@ func (q *Query) Apply(e Event) {
 	switch e := e.(type) {
 	case *QueryCreated:
 		q.ID, q.AppID, q.DataSourceID, q.Name = e.QueryID, e.AppID, e.DataSourceID, e.Name
-		q.Template, q.Params, q.ResultSchemaID = e.Template, cloneParams(e.Params), e.ResultSchemaID
+		q.Template, q.Params, q.ResultSchemaID, q.Mutation = e.Template, cloneParams(e.Params), e.ResultSchemaID, e.Mutation
 	case *QueryUpdated:
 		q.DataSourceID, q.Template, q.Params, q.ResultSchemaID = e.DataSourceID, e.Template, cloneParams(e.Params), e.ResultSchemaID
+		q.Mutation = e.Mutation
 	case *QueryRenamed:
 		q.Name = e.Name
 	case *QueryDeleted:
@@ -161,7 +170,7 @@ func (q *Query) Decide(c QueryCommand, env Env) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		def, err := checkQueryDef(cr.DataSourceID, cr.Template, cr.Params, cr.ResultSchemaID)
+		def, err := checkQueryDef(cr.DataSourceID, cr.Template, cr.Params, cr.ResultSchemaID, cr.Mutation)
 		if err != nil {
 			return nil, err
 		}
@@ -177,14 +186,14 @@ func (q *Query) Decide(c QueryCommand, env Env) ([]Event, error) {
 		if ds == "" {
 			ds = q.DataSourceID
 		}
-		def, err := checkQueryDef(ds, c.Template, c.Params, c.ResultSchemaID)
+		def, err := checkQueryDef(ds, c.Template, c.Params, c.ResultSchemaID, c.Mutation)
 		if err != nil {
 			return nil, err
 		}
-		if def.DataSourceID == q.DataSourceID && def.Template == q.Template && def.ResultSchemaID == q.ResultSchemaID && paramsEqual(def.Params, q.Params) {
+		if def.DataSourceID == q.DataSourceID && def.Template == q.Template && def.ResultSchemaID == q.ResultSchemaID && def.Mutation == q.Mutation && paramsEqual(def.Params, q.Params) {
 			return nil, nil
 		}
-		return []Event{&QueryUpdated{DataSourceID: def.DataSourceID, Template: def.Template, Params: def.Params, ResultSchemaID: def.ResultSchemaID}}, nil
+		return []Event{&QueryUpdated{DataSourceID: def.DataSourceID, Template: def.Template, Params: def.Params, ResultSchemaID: def.ResultSchemaID, Mutation: def.Mutation}}, nil
 	case RenameQuery:
 		name, err := checkName("/name", c.Name)
 		if err != nil {
@@ -205,7 +214,7 @@ func (q *Query) Decide(c QueryCommand, env Env) ([]Event, error) {
 
 // checkQueryDef validates the definition shared by create and update and returns it normalised
 // (compacted defaults, nil for no params).
-func checkQueryDef(dataSourceID, template string, params []QueryParam, resultSchemaID string) (*QueryCreated, error) {
+func checkQueryDef(dataSourceID, template string, params []QueryParam, resultSchemaID string, mutation bool) (*QueryCreated, error) {
 	if err := checkID("/dataSourceId", dataSourceID); err != nil {
 		return nil, err
 	}
@@ -255,7 +264,7 @@ func checkQueryDef(dataSourceID, template string, params []QueryParam, resultSch
 			return nil, invalid("unknown_param", "/template", "the template uses {{%s}}, which is not a declared param", n)
 		}
 	}
-	return &QueryCreated{DataSourceID: dataSourceID, Template: template, Params: out, ResultSchemaID: resultSchemaID}, nil
+	return &QueryCreated{DataSourceID: dataSourceID, Template: template, Params: out, ResultSchemaID: resultSchemaID, Mutation: mutation}, nil
 }
 
 // TemplatePlaceholders returns the parameter names a template refers to with {{name}} (spaces
@@ -305,6 +314,13 @@ func (t QueryParamType) valid() bool {
 		return true
 	}
 	return false
+}
+
+// Accepts reports whether the JSON value v has type t ("null" has no type; an integer may be
+// written with a fraction or exponent as long as its value is whole, like 1e2).
+func (t QueryParamType) Accepts(v json.RawMessage) bool {
+	c, ok := compactJSON(v)
+	return ok && t.matches(c)
 }
 
 // matches reports whether the compact JSON value v has type t ("null" has no type).

@@ -162,11 +162,23 @@ func TestQueryLifecycle(t *testing.T) {
 	require.Equal(t, "d2", q.DataSourceID, "an empty data source id keeps the current one")
 	require.Nil(t, q.Params)
 
+	require.False(t, q.Mutation)
+	mutation := domain.UpdateQuery{Template: "INSERT INTO t VALUES ({{v}})", Params: []domain.QueryParam{{Name: "v", Type: domain.ParamString}}, Mutation: true}
+	evs := step(mutation)
+	require.Len(t, evs, 1)
+	require.True(t, evs[0].(*domain.QueryUpdated).Mutation)
+	require.True(t, q.Mutation)
+	require.Empty(t, step(mutation), "the same definition, mutation included, changes nothing")
+	mutation.Mutation = false
+	require.Len(t, step(mutation), 1, "clearing the mutation flag is a change")
+	require.False(t, q.Mutation)
+	require.Len(t, step(domain.UpdateQuery{Template: "SELECT 1"}), 1)
+
 	require.Len(t, step(domain.RenameQuery{Name: "Open orders"}), 1)
 	require.Empty(t, step(domain.RenameQuery{Name: "Open orders"}))
 	require.Len(t, step(domain.DeleteQuery{}), 1)
 	require.False(t, q.Exists())
-	require.Equal(t, int64(5), q.Version)
+	require.Equal(t, int64(8), q.Version)
 
 	require.Equal(t, q, domain.FoldQuery(log))
 	requireJSONRoundTrip(t, q)
@@ -188,12 +200,62 @@ func TestTemplatePlaceholders(t *testing.T) {
 	}
 }
 
+func TestQueryMutationFlag(t *testing.T) {
+	t.Parallel()
+	q := &domain.Query{}
+	evs, err := q.Decide(domain.CreateQuery{QueryID: "q1", AppID: "a1", DataSourceID: "d1", Name: "Add", Template: "INSERT INTO t DEFAULT VALUES", Mutation: true}, testEnv())
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.True(t, evs[0].(*domain.QueryCreated).Mutation)
+	q.Apply(evs[0])
+	require.True(t, q.Mutation)
+	requireJSONRoundTrip(t, q)
+
+	// Events stored before the flag existed carry no "mutation" key and read as read-only; a
+	// read-only query's events do not write the key either.
+	var old domain.QueryCreated
+	require.NoError(t, json.Unmarshal([]byte(`{"queryId":"q1","appId":"a1","dataSourceId":"d1","name":"Q","template":"SELECT 1","params":null}`), &old))
+	require.False(t, old.Mutation)
+	raw, err := json.Marshal(&domain.QueryUpdated{DataSourceID: "d1", Template: "SELECT 1"})
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), "mutation")
+}
+
+func TestQueryParamTypeAccepts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		typ  domain.QueryParamType
+		v    string
+		want bool
+	}{
+		{domain.ParamString, `"x"`, true},
+		{domain.ParamString, ` "x" `, true},
+		{domain.ParamString, `1`, false},
+		{domain.ParamInteger, `1e2`, true},
+		{domain.ParamInteger, `1.5`, false},
+		{domain.ParamInteger, `"1"`, false},
+		{domain.ParamNumber, `-1.5e3`, true},
+		{domain.ParamBoolean, `false`, true},
+		{domain.ParamBoolean, `0`, false},
+		{domain.ParamObject, `{}`, true},
+		{domain.ParamArray, `[]`, true},
+		{domain.ParamArray, `null`, false},
+		{domain.ParamString, ``, false},
+		{domain.ParamString, `"x`, false},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, tc.typ.Accepts(json.RawMessage(tc.v)), "%s accepts %s", tc.typ, tc.v)
+	}
+}
+
 func TestQueryEventsCodec(t *testing.T) {
 	t.Parallel()
 	params := []domain.QueryParam{{Name: "id", Type: domain.ParamString, Required: true}, {Name: "n", Type: domain.ParamInteger, Default: json.RawMessage(`10`)}}
 	events := []domain.Event{
 		&domain.QueryCreated{QueryID: "q1", AppID: "a1", DataSourceID: "d1", Name: "Q", Template: "SELECT {{id}}, {{n}}", Params: params, ResultSchemaID: "c1"},
 		&domain.QueryCreated{QueryID: "q1", AppID: "a1", DataSourceID: "d1", Name: "Q", Template: "SELECT 1"},
+		&domain.QueryCreated{QueryID: "q1", AppID: "a1", DataSourceID: "d1", Name: "Q", Template: "DELETE FROM t", Mutation: true},
+		&domain.QueryUpdated{DataSourceID: "d2", Template: "DELETE FROM t", Mutation: true},
 		&domain.QueryUpdated{DataSourceID: "d2", Template: "GET /x?id={{id}}", Params: params[:1]},
 		&domain.QueryRenamed{Name: "Q2"},
 		&domain.QueryDeleted{},
