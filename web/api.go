@@ -14,6 +14,8 @@ import (
 	"github.com/goflow-dev/goflow/eventstore"
 	"github.com/goflow-dev/goflow/projections"
 	"github.com/goflow-dev/goflow/runtime/jsbox"
+	"github.com/goflow-dev/goflow/runtime/luabox"
+	"github.com/goflow-dev/goflow/runtime/query"
 	"github.com/goflow-dev/goflow/web/auth"
 )
 
@@ -39,6 +41,10 @@ type api struct {
 	box *secretbox.Box
 	// sandbox runs the reducers of time-travel replays.
 	sandbox *jsbox.Sandbox
+	// queries runs the apps' queries against their data sources (pools kept per data source).
+	queries *query.Executor
+	// luaLimits bound every workflow run of the built-in Lua runner.
+	luaLimits luabox.Limits
 	// snapshots keeps the replayed states of recently read sessions (the time-travel debugger).
 	snapshots *snapshotCache
 	// setupMu serializes first-administrator setups.

@@ -145,6 +145,7 @@ func newAPI(t *testing.T, backend string, cfg web.Config) apiBundle {
 	}
 	s, err := web.New(cfg)
 	require.NoError(t, err)
+	t.Cleanup(s.Close)
 	srv := httptest.NewServer(s.Handler())
 	rtCtx, stopRealtime := context.WithCancel(context.Background())
 	rtDone := make(chan error, 1)

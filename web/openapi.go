@@ -242,6 +242,11 @@ func operations() []operation {
 		{method: "DELETE", path: "/api/apps/{appID}/poison/{runID}", id: "dismissPoison", tag: "workflows",
 			summary: "Take a run out of the poison queue without running it",
 			access:  editors, query: []param{expectedVersionQuery}, status: 200, resp: "PoisonList", problems: []int{409}},
+		{method: "POST", path: "/api/apps/{appID}/poison/{runID}/retry", id: "retryPoison", tag: "workflows",
+			summary: "Run a poisoned run's workflow again",
+			description: "The workflow's current version runs with the recorded payload, outside any session, per its retry " +
+				"policy. On success the run leaves the queue; otherwise 409 retry_failed with the error, and it stays.",
+			access: editors, body: "PoisonRetryRequest", status: 200, resp: "PoisonRetry", problems: []int{409}},
 
 		{method: "GET", path: "/api/apps/{appID}/pages", id: "getPageTree", tag: "pages", summary: "The app's page tree",
 			access: viewers, status: 200, resp: "PageTree"},
@@ -383,6 +388,15 @@ func operations() []operation {
 			access:  editors, body: "PatchQuery", status: 200, resp: "Query", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/queries/{queryID}", id: "deleteQuery", tag: "queries", summary: "Delete a query",
 			access: editors, query: []param{expectedVersionQuery}, status: 200, resp: "Deleted", problems: []int{409}},
+		{method: "POST", path: "/api/queries/{queryID}/run", id: "runQuery", tag: "queries", summary: "Run a query with parameters",
+			description: "Runs on the server against the query's data source (its secrets never leave the server) and checks the " +
+				"result against the result schema. 422 invalid_params with the parameter's path; 422 query_failed when the " +
+				"data source refuses or the result does not match its schema.",
+			access: editors, body: "RunQuery", status: 200, resp: "QueryRun", problems: []int{422}},
+		{method: "POST", path: "/api/queries/{queryID}/infer-schema", id: "inferQuerySchema", tag: "queries",
+			summary:     "Run a query and save the schema of its result as the query's result schema",
+			description: "Creates a schema (source derived) from the result and sets the query's resultSchemaId to it.",
+			access:      editors, body: "RunQuery", status: 201, resp: "InferredSchema", problems: []int{422}},
 
 		{method: "GET", path: "/api/sessions/{sessionID}", id: "getRuntimeSession", tag: "timetravel",
 			summary: "A recorded runtime session",
@@ -402,6 +416,12 @@ func operations() []operation {
 					schema: map[string]any{"type": "string", "maxLength": 512, "pattern": "^(page|app)(/.*)?$"}},
 			}, pageQuery...),
 			status: 200, resp: "SessionStepList", problems: []int{409}},
+		{method: "GET", path: "/api/sessions/{sessionID}/runs", id: "listSessionRuns", tag: "timetravel",
+			summary: "A session's query and workflow runs, in the order they started",
+			description: "Each run says after which step it started (afterStep), its input (never secrets) and its " +
+				"attempts with logs, result or error and duration. Its outcome reached the reducers as the " +
+				"action <name>/succeeded or <name>/failed.",
+			access: auditors, status: 200, resp: "SessionRunList"},
 		{method: "GET", path: "/api/sessions/{sessionID}/state", id: "getSessionState", tag: "timetravel",
 			summary: "The page and app states after a step, replayed",
 			description: "Replays the recorded actions through the recorded reducer versions up to the step. " +
@@ -1057,7 +1077,7 @@ func schemas() map[string]any {
 		"DataSource": obj(map[string]any{
 			"id": str(""), "appId": str(""), "name": str(""),
 			"kind":         map[string]any{"type": "string", "enum": []string{"rest", "postgres", "static"}},
-			"config":       freeObject("Kind-specific settings: rest {baseUrl, headers, timeoutMs}; postgres {url | host, port, database, user; sslmode}; static {data}."),
+			"config":       freeObject("Kind-specific settings: rest {baseUrl, headers, timeoutMs (≤60000, default 10000), allowedHosts, user, apiKeyHeader}; postgres {url | host, port, database, user; sslmode, statementTimeoutMs (1..60000, default 5000), maxRows (1..100000, default 1000)}; static {data}."),
 			"secretFields": arrayOf(str("The names of the secrets that are set; their values are never returned.")),
 			"version":      integer(""),
 		}, "id", "appId", "name", "kind", "config", "secretFields", "version"),
@@ -1086,8 +1106,9 @@ func schemas() map[string]any {
 			"template":       str("Request or SQL template with {{param}} placeholders."),
 			"params":         arrayOf(ref("QueryParam")),
 			"resultSchemaId": str("The schema of the result, if any."),
+			"mutation":       boolean("Writes allowed (Postgres runs it outside a read-only transaction); default false."),
 			"version":        integer(""),
-		}, "id", "appId", "dataSourceId", "name", "template", "params", "version"),
+		}, "id", "appId", "dataSourceId", "name", "template", "params", "mutation", "version"),
 		"QueryList": listOf("Query"),
 
 		"ScriptRef": obj(map[string]any{"scriptId": str(""), "version": integer("The script's version.")}, "scriptId", "version"),
@@ -1102,6 +1123,20 @@ func schemas() map[string]any {
 			"version": integer("The session stream's version."),
 		}, "id", "appId", "pageId", "mode", "user", "started", "steps", "ended", "pageReducer", "appReducer", "version"),
 		"SessionStepList": listOf("SessionStep"),
+		"SessionRunList":  obj(map[string]any{"items": arrayOf(ref("SessionRun"))}, "items"),
+		"SessionRun": obj(map[string]any{
+			"runId": str(""), "kind": map[string]any{"type": "string", "enum": []string{"query", "workflow"}},
+			"id": str("The query's or workflow's id."), "name": str(""),
+			"afterStep": integer("The last step recorded before the run started."),
+			"input":     map[string]any{"description": "The query's parameters or the workflow's payload."},
+			"status":    map[string]any{"type": "string", "enum": []string{"succeeded", "failed", "running"}},
+			"rows":      integer("Rows a query returned."), "external": boolean("Run by the app's flow service."),
+			"attempts": arrayOf(obj(map[string]any{
+				"attempt": integer(""), "logs": arrayOf(str("")), "result": map[string]any{"description": "A workflow's result."},
+				"error": str(""), "durationMicros": integer(""), "retrying": boolean(""), "poisoned": boolean(""),
+			}, "attempt", "durationMicros")),
+			"at": map[string]any{"type": "string", "format": "date-time"},
+		}, "runId", "kind", "id", "name", "afterStep", "status", "attempts", "at"),
 		"SessionStep": obj(map[string]any{
 			"step":   integer(""),
 			"action": obj(map[string]any{"type": str(""), "payload": anyJSON("")}, "type"),
@@ -1156,13 +1191,28 @@ func schemas() map[string]any {
 		"CreateQuery": closed(map[string]any{
 			"name": str(""), "dataSourceId": str("A data source of the same app."), "template": str(""),
 			"params": arrayOf(ref("QueryParam")), "resultSchemaId": str("A schema of the same app."),
+			"mutation": boolean("Writes allowed (Postgres runs it outside a read-only transaction); default false."),
 		}, "name", "dataSourceId", "template"),
 		"PatchQuery": closed(map[string]any{
 			"expectedVersion": expectedVersionProp,
 			"name":            str(""), "dataSourceId": str(""), "template": str(""),
 			"params":         arrayOf(ref("QueryParam")),
 			"resultSchemaId": str("\"\" clears the reference."),
+			"mutation":       boolean("Writes allowed (Postgres runs it outside a read-only transaction); default false."),
 		}, "expectedVersion"),
+		"RunQuery": closed(map[string]any{"params": freeObject("Values of the query's declared parameters.")}),
+		"QueryRun": obj(map[string]any{
+			"data": anyJSON("Rows (Postgres), the response body (REST) or the data (static)."),
+			"rows": integer("Rows in data (1 for a non-array result)."), "durationMicros": integer(""),
+		}, "data", "rows", "durationMicros"),
+		"InferredSchema": obj(map[string]any{
+			"schemaId": str("The new schema."), "document": freeObject("The derived JSON Schema."), "query": ref("Query"),
+		}, "schemaId", "document", "query"),
+		"PoisonRetryRequest": closed(map[string]any{"expectedVersion": expectedVersionProp}, "expectedVersion"),
+		"PoisonRetry": obj(map[string]any{
+			"runId": str(""), "result": anyJSON("The workflow's result."), "attempts": integer(""),
+			"version": integer("The poison stream's version."),
+		}, "runId", "result", "attempts", "version"),
 	}
 }
 

@@ -23,7 +23,9 @@ type queryBody struct {
 	Template       string              `json:"template"`
 	Params         []domain.QueryParam `json:"params"`
 	ResultSchemaID string              `json:"resultSchemaId,omitempty"`
-	Version        int64               `json:"version"`
+	// Mutation says the query may write (Postgres runs it outside a read-only transaction).
+	Mutation bool  `json:"mutation"`
+	Version  int64 `json:"version"`
 }
 
 func queryView(q *domain.Query, version int64) queryBody {
@@ -33,7 +35,7 @@ func queryView(q *domain.Query, version int64) queryBody {
 	}
 	return queryBody{
 		ID: q.ID, AppID: q.AppID, DataSourceID: q.DataSourceID, Name: q.Name, Template: q.Template,
-		Params: params, ResultSchemaID: q.ResultSchemaID, Version: version,
+		Params: params, ResultSchemaID: q.ResultSchemaID, Mutation: q.Mutation, Version: version,
 	}
 }
 
@@ -86,6 +88,7 @@ type createQueryRequest struct {
 	Template       string              `json:"template"`
 	Params         []domain.QueryParam `json:"params"`
 	ResultSchemaID string              `json:"resultSchemaId"`
+	Mutation       bool                `json:"mutation"`
 }
 
 func (a *api) createQuery(w http.ResponseWriter, r *http.Request) error {
@@ -109,7 +112,7 @@ func (a *api) createQuery(w http.ResponseWriter, r *http.Request) error {
 		agg: queryAggregate, id: id, expected: &none,
 		decide: decideQuery(domain.CreateQuery{
 			QueryID: id, AppID: app.state.ID, DataSourceID: req.DataSourceID, Name: req.Name,
-			Template: req.Template, Params: req.Params, ResultSchemaID: req.ResultSchemaID,
+			Template: req.Template, Params: req.Params, ResultSchemaID: req.ResultSchemaID, Mutation: req.Mutation,
 		}),
 	})
 	if err != nil {
@@ -135,6 +138,7 @@ type patchQueryRequest struct {
 	Params          *[]domain.QueryParam `json:"params"`
 	// ResultSchemaID "" clears the reference.
 	ResultSchemaID *string `json:"resultSchemaId"`
+	Mutation       *bool   `json:"mutation"`
 }
 
 func (a *api) patchQuery(w http.ResponseWriter, r *http.Request) error {
@@ -149,9 +153,9 @@ func (a *api) patchQuery(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireVersion(req.ExpectedVersion); err != nil {
 		return err
 	}
-	update := req.DataSourceID != nil || req.Template != nil || req.Params != nil || req.ResultSchemaID != nil
+	update := req.DataSourceID != nil || req.Template != nil || req.Params != nil || req.ResultSchemaID != nil || req.Mutation != nil
 	if req.Name == nil && !update {
-		return unprocessable("empty_patch", "", "Send at least one of name, dataSourceId, template, params and resultSchemaId.")
+		return unprocessable("empty_patch", "", "Send at least one of name, dataSourceId, template, params, resultSchemaId and mutation.")
 	}
 	var dsID, schemaID string
 	if req.DataSourceID != nil {
@@ -176,6 +180,10 @@ func (a *api) patchQuery(w http.ResponseWriter, r *http.Request) error {
 			if update {
 				u := domain.UpdateQuery{
 					DataSourceID: cur.DataSourceID, Template: cur.Template, Params: cur.Params, ResultSchemaID: cur.ResultSchemaID,
+					Mutation: cur.Mutation,
+				}
+				if req.Mutation != nil {
+					u.Mutation = *req.Mutation
 				}
 				if req.DataSourceID != nil {
 					u.DataSourceID = *req.DataSourceID

@@ -84,6 +84,7 @@ func (s *Server) routeTable() []route {
 		{"PUT", "/api/apps/{appID}/flow-secret", member(manage, app), a.handle(a.putFlowSecret)},
 		{"GET", "/api/apps/{appID}/poison", member(audit, app), a.handle(a.listPoison)},
 		{"DELETE", "/api/apps/{appID}/poison/{runID}", member(edit, app), a.handle(a.dismissPoison)},
+		{"POST", "/api/apps/{appID}/poison/{runID}/retry", member(edit, app), a.handle(a.retryPoison)},
 
 		{"GET", "/api/apps/{appID}/pages", member(view, app), a.handle(a.getPageTree)},
 		{"POST", "/api/apps/{appID}/pages", member(edit, app), a.handle(a.createPage)},
@@ -129,10 +130,13 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/queries/{queryID}", member(audit, query), a.handle(a.getQuery)},
 		{"PATCH", "/api/queries/{queryID}", member(edit, query), a.handle(a.patchQuery)},
 		{"DELETE", "/api/queries/{queryID}", member(edit, query), a.handle(a.deleteQuery)},
+		{"POST", "/api/queries/{queryID}/run", member(edit, query), a.handle(a.runQueryNow)},
+		{"POST", "/api/queries/{queryID}/infer-schema", member(edit, query), a.handle(a.inferQuerySchema)},
 
 		// The time-travel debugger reads recorded runtime sessions: history, hence audit.
 		{"GET", "/api/sessions/{sessionID}", member(audit, session), a.handle(a.getRuntimeSession)},
 		{"GET", "/api/sessions/{sessionID}/actions", member(audit, session), a.handle(a.sessionActions)},
+		{"GET", "/api/sessions/{sessionID}/runs", member(audit, session), a.handle(a.sessionRuns)},
 		{"GET", "/api/sessions/{sessionID}/state", member(audit, session), a.handle(a.sessionState)},
 		{"GET", "/api/sessions/{sessionID}/diff", member(audit, session), a.handle(a.diffSession)},
 		// A rerun with an edited reducer saves nothing, so reading rights suffice.

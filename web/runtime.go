@@ -48,17 +48,9 @@ type liveRun struct {
 	ended bool
 }
 
-// backendCalls runs the quick actions that reach outside the sandbox (queries, workflows):
-// their outcome comes back as actions to dispatch.
-type backendCalls interface {
-	Call(ctx context.Context, appID string, c session.Call) ([]jsbox.Action, error)
-}
-
 // pageRuntime implements realtime.Runtime.
 type pageRuntime struct {
 	a *api
-	// calls runs the runQuery and runWorkflow quick actions; nil answers them not_supported.
-	calls backendCalls
 
 	mu    sync.Mutex
 	runs  map[string]*liveRun
@@ -297,8 +289,14 @@ func (rt *pageRuntime) Event(ctx context.Context, user string, ev realtime.Compo
 			return realtime.RunResult{}, err
 		}
 		in.Quick, updates, effects = &q.event, q.updates, q.effects
+	case domain.BindingWorkflow:
+		action, err := rt.runWorkflow(ctx, run, b.WorkflowID, ev.Payload)
+		if err != nil {
+			return realtime.RunResult{}, err
+		}
+		in.Quick = &session.QuickEvent{Source: domain.SessionSource{NodeID: node.ID, Event: ev.Event, Payload: ev.Payload}, Actions: []jsbox.Action{action}}
 	default:
-		return realtime.RunResult{}, runErr("not_supported", "Node %q runs a %s on %q; this server runs script and quick-action handlers only.", truncate(ev.NodeID, 40), b.Kind, truncate(ev.Event, 40))
+		return realtime.RunResult{}, runErr("not_supported", "Node %q has a %s binding on %q, which this server does not run.", truncate(ev.NodeID, 40), b.Kind, truncate(ev.Event, 40))
 	}
 	st, reducerErr := run.state, ""
 	// Quick actions that only update components or ask the client for effects dispatch nothing.
@@ -425,14 +423,12 @@ func (rt *pageRuntime) quick(ctx context.Context, run *liveRun, node *domain.Nod
 		case s.Effect != nil:
 			plan.effects = append(plan.effects, *s.Effect)
 		case s.Call != nil:
-			if rt.calls == nil {
-				return quickPlan{}, runErr("not_supported", "%s is not available on this server yet.", s.Call.Kind)
-			}
-			got, err := rt.calls.Call(ctx, run.page.AppID, *s.Call)
+			action, updates, err := rt.backendCall(ctx, run, *s.Call)
 			if err != nil {
 				return quickPlan{}, err
 			}
-			plan.event.Actions = append(plan.event.Actions, got...)
+			plan.event.Actions = append(plan.event.Actions, action)
+			plan.updates = append(plan.updates, updates...)
 		}
 	}
 	return plan, nil

@@ -116,11 +116,12 @@ func TestRuntimeQuickActions(t *testing.T) {
 	require.EqualValues(t, 3, st["step"])
 	require.Equal(t, []any{map[string]any{"kind": "copyToClipboard", "params": map[string]any{"text": "hi"}}}, st["effects"])
 
-	// runQuery is refused whole until data sources run: not even its setState is recorded.
+	// A runQuery of a query the app does not have refuses the whole list: not even its setState
+	// is recorded.
 	e := click(w, session, "query")
 	require.Equal(t, "error", e["type"])
-	require.Equal(t, "not_supported", e["code"])
-	require.Contains(t, e["message"], "runQuery")
+	require.Equal(t, "unknown_query", e["code"])
+	require.Contains(t, e["message"], "q1")
 
 	// A setState the state cannot take is recorded with its error; the state stays.
 	st = click(w, session, "badpath")
@@ -290,7 +291,7 @@ func TestRuntimePublished(t *testing.T) {
 	require.EqualValues(t, 1, rel["release"])
 	require.Equal(t, map[string]any{pageID: float64(4)}, rel["pages"])
 	require.Equal(t, map[string]any{handler: float64(1), reducer: float64(1)}, rel["scripts"])
-	require.EqualValues(t, 1, c.get("/api/apps/"+app).ok(http.StatusOK)["release"])
+	require.EqualValues(t, 1, c.get("/api/apps/" + app).ok(http.StatusOK)["release"])
 
 	// The draft moves on: the reducer counts by 10, the initial state starts at 100.
 	c.put("/api/scripts/"+reducer+"/text", map[string]any{"expectedVersion": 1, "text": `function reducer(state = { count: 0 }, action) {

@@ -16,6 +16,8 @@ import (
 	"github.com/goflow-dev/goflow/eventstore"
 	"github.com/goflow-dev/goflow/projections"
 	"github.com/goflow-dev/goflow/realtime"
+	"github.com/goflow-dev/goflow/runtime/luabox"
+	"github.com/goflow-dev/goflow/runtime/query"
 	"github.com/goflow-dev/goflow/web/auth"
 )
 
@@ -72,6 +74,9 @@ type Config struct {
 	// AllowedOrigins are other origins (host patterns, e.g. "editor.example.com") whose pages may
 	// open the co-editing WebSocket; the server's own origin always may.
 	AllowedOrigins []string
+	// Workflows bounds each run of a built-in Lua workflow; zero fields take luabox's defaults
+	// (2 s, 128 MiB of heap growth, ...).
+	Workflows luabox.Limits
 	// Fanout, if set, announces co-editing commits to the other nodes and receives theirs
 	// (realtime/natsfanout), so they reach subscribers sooner than through the event log.
 	Fanout realtime.Fanout
@@ -148,6 +153,8 @@ func New(cfg Config) (*Server, error) {
 		box:            cfg.SecretBox,
 		sandbox:        box,
 		snapshots:      newSnapshotCache(snapshotCacheEntries, snapshotCacheSteps, snapshotCacheBytes),
+		queries:        query.New(query.Options{Logger: s.log}),
+		luaLimits:      cfg.Workflows,
 	}
 	if err := s.newRealtime(); err != nil {
 		return nil, fmt.Errorf("web: realtime: %w", err)
@@ -166,6 +173,12 @@ func New(cfg Config) (*Server, error) {
 		s.api.authenticate,
 	)
 	return s, nil
+}
+
+// Close releases what the server holds beyond its connections: the data sources' pools. Serve
+// calls it on the way out; a server only used through Handler (tests) calls it when done.
+func (s *Server) Close() {
+	s.api.queries.Close()
 }
 
 // Handler returns the server's root handler, middleware included.
@@ -228,6 +241,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", err)
 	}
+	s.Close()
 	s.log.Info("http server stopped")
 	return nil
 }

@@ -131,6 +131,16 @@ func decideImport(raw []byte, id, appID string) ([]domain.Event, error) {
 	return out, nil
 }
 
+// isRunEvent reports whether e records a backend run (which may follow session.ended).
+func isRunEvent(e domain.Event) bool {
+	switch e.(type) {
+	case *domain.SessionQueryRan, *domain.SessionWorkflowStarted, *domain.SessionWorkflowLogged,
+		*domain.SessionWorkflowSucceeded, *domain.SessionWorkflowFailed:
+		return true
+	}
+	return false
+}
+
 // decideImportLine decides one line against the session so far.
 func decideImportLine(s *domain.RuntimeSession, text []byte, id, appID string) ([]domain.Event, error) {
 	var line sessionFileLine
@@ -143,7 +153,8 @@ func decideImportLine(s *domain.RuntimeSession, text []byte, id, appID string) (
 		return nil, errors.New("more than one JSON value")
 	}
 	switch line.Type {
-	case "session.started", "session.action_dispatched", "session.ended":
+	case "session.started", "session.action_dispatched", "session.ended", "session.query_ran",
+		"session.workflow_started", "session.workflow_logged", "session.workflow_succeeded", "session.workflow_failed":
 	default:
 		return nil, fmt.Errorf("%q is not a session event type", truncate(line.Type, 60))
 	}
@@ -156,8 +167,8 @@ func decideImportLine(s *domain.RuntimeSession, text []byte, id, appID string) (
 			return nil, errors.New("the first event must be session.started")
 		}
 	}
-	if s.Ended {
-		return nil, errors.New("nothing may follow session.ended")
+	if s.Ended && !isRunEvent(e) {
+		return nil, errors.New("only backend runs may follow session.ended")
 	}
 	var evs []domain.Event
 	switch e := e.(type) {
@@ -171,6 +182,12 @@ func decideImportLine(s *domain.RuntimeSession, text []byte, id, appID string) (
 		evs, err = s.Decide(domain.RecordDispatches{Dispatches: []domain.SessionActionDispatched{*e}}, domain.Env{})
 	case *domain.SessionEnded:
 		evs, err = s.Decide(domain.EndRuntimeSession{}, domain.Env{Now: e.At})
+	case *domain.SessionQueryRan:
+		evs, err = s.Decide(domain.RecordRuns{Events: []domain.Event{e}}, domain.Env{Now: e.At})
+	case *domain.SessionWorkflowStarted:
+		evs, err = s.Decide(domain.RecordRuns{Events: []domain.Event{e}}, domain.Env{Now: e.At})
+	default:
+		evs, err = s.Decide(domain.RecordRuns{Events: []domain.Event{e}}, domain.Env{})
 	}
 	if err != nil {
 		return nil, err

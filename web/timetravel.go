@@ -78,6 +78,8 @@ type recordedSession struct {
 	// earlier stream under the same id (there is none while streams are append-only) apart.
 	startedID uuid.UUID
 	steps     []*domain.SessionActionDispatched
+	// runs are the backend run events (queries, workflows), in order.
+	runs []domain.Event
 	// events are the stream's envelopes, for the export.
 	events []eventstore.Envelope
 }
@@ -105,6 +107,10 @@ func (a *api) requireSession(r *http.Request) (recordedSession, error) {
 			rs.started, rs.startedID = e, env.ID
 		case *domain.SessionActionDispatched:
 			rs.steps = append(rs.steps, e)
+		default:
+			if isRunEvent(e) {
+				rs.runs = append(rs.runs, e)
+			}
 		}
 	}
 	if rs.started == nil {

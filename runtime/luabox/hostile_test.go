@@ -169,11 +169,12 @@ func TestHostileScripts(t *testing.T) {
 				script = "function process_event(data, ctx)\n" + script + "\nend"
 			}
 			start := time.Now()
-			_, err := sb.Run(context.Background(), luabox.Run{Script: script, Name: "hostile"})
+			res, err := sb.Run(context.Background(), luabox.Run{Script: script, Name: "hostile"})
 			elapsed := time.Since(start)
 			if tt.wantErr == nil {
 				require.NoError(t, err)
 			} else {
+				require.Error(t, err, "the run ended without an error, returning %s", res.Output)
 				require.ErrorIs(t, err, tt.wantErr, "got %v", err)
 				require.Contains(t, err.Error(), tt.wantMsg)
 				require.Less(t, len(err.Error()), 1200, "error text must stay short")
