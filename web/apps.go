@@ -23,8 +23,8 @@ type appBody struct {
 	// Release is the number of the latest publish (absent: never published).
 	Release int64 `json:"release,omitempty"`
 	// FlowSecretSet says whether requests to the flow service are signed.
-	FlowSecretSet bool `json:"flowSecretSet,omitempty"`
-	Version int64 `json:"version"`
+	FlowSecretSet bool  `json:"flowSecretSet,omitempty"`
+	Version       int64 `json:"version"`
 }
 
 func appView(s *domain.App, version int64) appBody {

@@ -24,7 +24,7 @@ func TestFlowSecret(t *testing.T) {
 
 			got := c.put("/api/apps/"+app+"/flow-secret", map[string]any{"secret": "flow-shared-secret-1"}).ok(http.StatusOK)
 			require.Equal(t, true, got["set"])
-			require.Equal(t, true, c.get("/api/apps/"+app).ok(http.StatusOK)["flowSecretSet"])
+			require.Equal(t, true, c.get("/api/apps/" + app).ok(http.StatusOK)["flowSecretSet"])
 			requireSealedInLog(t, b, "flow-shared-secret-1")
 
 			c.put("/api/apps/"+app+"/flow-secret", map[string]any{}).problem(http.StatusUnprocessableEntity, "required")
@@ -112,6 +112,6 @@ func TestPoisonQueueAPI(t *testing.T) {
 	app := createApp(t, c, "Flows")
 	got := c.get("/api/apps/" + app + "/poison").ok(http.StatusOK)
 	require.Equal(t, []any{}, got["items"])
-	c.delete("/api/apps/" + app + "/poison/r1").problem(http.StatusBadRequest, "required")
-	c.delete("/api/apps/" + app + "/poison/r1?expectedVersion=0").problem(http.StatusNotFound, "not_found")
+	c.delete("/api/apps/"+app+"/poison/r1").problem(http.StatusBadRequest, "required")
+	c.delete("/api/apps/"+app+"/poison/r1?expectedVersion=0").problem(http.StatusNotFound, "not_found")
 }
