@@ -28,9 +28,10 @@ const (
 	rerunTarget    = "< 1 s"
 )
 
-// runtimeBenchNote says what the runtime benchmark leaves out.
-const runtimeBenchNote = "in process: Runner.Dispatch without the WebSocket round trip (not covered yet; it adds to these figures), " +
-	"no server, no database; scripts come from an in-memory map"
+// runtimeBenchNote says what the runtime benchmark measures and leaves out.
+const runtimeBenchNote = "in process: Runner.Dispatch, state at step N and a re-run, with no server and no database (scripts come from an in-memory map); " +
+	"then the dispatch round trip over a real WebSocket to a real server (SQLite, or Postgres with --database-url), " +
+	"which includes the server's store append of every dispatch"
 
 // The counter app measured: a handler dispatching one action, a page reducer updating a few
 // fields with a spread, and an app reducer counting actions.
@@ -85,7 +86,9 @@ func (m benchScripts) Program(_ context.Context, id string, version int64) (jsbo
 }
 
 // benchRuntime runs "bench runtime": the dispatch pipeline, state at step N and a re-run with an
-// edited reducer, in process, each beside the same logic written in Go measured in the same run.
+// edited reducer, in process, each beside the same logic written in Go measured in the same run;
+// then the dispatch round trip over a real WebSocket to a real server, beside the in-process
+// dispatch.
 func (a app) benchRuntime(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench runtime", flag.ContinueOnError)
 	var (
@@ -93,6 +96,9 @@ func (a app) benchRuntime(ctx context.Context, args []string) error {
 		sessionSteps int
 		queries      int
 		rerunSteps   int
+		wsDispatches int
+		wsClients    int
+		databaseURL  string
 		asJSON       bool
 		seedValue    uint64
 	)
@@ -100,6 +106,9 @@ func (a app) benchRuntime(ctx context.Context, args []string) error {
 	fs.IntVar(&sessionSteps, "session-steps", 100_000, "recorded actions of the state-at-step session")
 	fs.IntVar(&queries, "state-queries", 500, "random steps whose state is computed")
 	fs.IntVar(&rerunSteps, "rerun-steps", 10_000, "recorded actions re-run with the edited reducer")
+	fs.IntVar(&wsDispatches, "ws-dispatches", 5_000, "measured WebSocket round trips per scenario (split among its clients); 0 skips the WebSocket phase")
+	fs.IntVar(&wsClients, "ws-clients", runtime.GOMAXPROCS(0), "connections of the second WebSocket scenario (the first has 1), each running its own session")
+	fs.StringVar(&databaseURL, "database-url", "", "Postgres URL (postgres://...) of the WebSocket phase's server, which uses a schema of its own; empty: the embedded SQLite store in a temporary directory")
 	fs.BoolVar(&asJSON, "json", false, "print the results as JSON after the table")
 	fs.Uint64Var(&seedValue, "seed", 1, "seed of the action payloads and the steps queried")
 	fs.Usage = func() {
@@ -109,8 +118,11 @@ func (a app) benchRuntime(ctx context.Context, args []string) error {
 	if err := a.parse(fs, envBindings{}, args); err != nil {
 		return helpOK(err)
 	}
-	if dispatches < 1 || sessionSteps < 1 || queries < 1 || rerunSteps < 1 {
-		return usageError("bench runtime: --dispatches, --session-steps, --state-queries and --rerun-steps must be >= 1")
+	if dispatches < 1 || sessionSteps < 1 || queries < 1 || rerunSteps < 1 || wsDispatches < 0 || wsClients < 1 || wsClients > maxWSClients {
+		return usageError("bench runtime: --dispatches, --session-steps, --state-queries and --rerun-steps must be >= 1, --ws-dispatches >= 0, 1 <= --ws-clients <= %d", maxWSClients)
+	}
+	if databaseURL != "" && !isPostgresURL(databaseURL) {
+		return usageError("bench runtime: --database-url must be a postgres:// URL, or empty for the embedded SQLite store")
 	}
 	// A generous deadline: this measures speed, and a reducer timing out on a loaded machine
 	// would be recorded as a step error rather than fail the run.
@@ -129,13 +141,21 @@ func (a app) benchRuntime(ctx context.Context, args []string) error {
 
 	fmt.Fprintf(a.stdout, "GoFlow runtime benchmark (%s); GOMAXPROCS %d, sandbox deadline 2s\n", runtimeBenchNote, runtime.GOMAXPROCS(0))
 	out := runtimeReport{Note: runtimeBenchNote}
-	for _, workers := range slices.Compact([]int{1, runtime.GOMAXPROCS(0)}) {
+	// The in-process dispatch also runs with as many goroutines as the WebSocket phase has
+	// clients, so that each WebSocket figure has an in-process one of the same concurrency.
+	wsScenarios := slices.Compact([]int{1, wsClients})
+	if wsDispatches == 0 {
+		wsScenarios = nil
+	}
+	inProcess := map[int]dispatchResult{}
+	for _, workers := range slices.Compact(slices.Sorted(slices.Values(append([]int{1, runtime.GOMAXPROCS(0)}, wsScenarios...)))) {
 		res, err := b.dispatch(ctx, workers, dispatches)
 		if err != nil {
 			return fmt.Errorf("bench runtime: dispatch with %d goroutines: %w", workers, err)
 		}
 		res.print(a.stdout)
 		out.Dispatch = append(out.Dispatch, res)
+		inProcess[workers] = res
 	}
 	if out.StateAt, err = b.stateAt(ctx, sessionSteps, queries); err != nil {
 		return fmt.Errorf("bench runtime: state at step: %w", err)
@@ -145,6 +165,34 @@ func (a app) benchRuntime(ctx context.Context, args []string) error {
 		return fmt.Errorf("bench runtime: re-run: %w", err)
 	}
 	out.Rerun.print(a.stdout)
+
+	if len(wsScenarios) > 0 {
+		ws, err := newWSRuntimeBench(ctx, databaseURL)
+		if err != nil {
+			return err
+		}
+		defer ws.close()
+		out.WebSocket = &wsReport{Store: ws.store, Note: wsRoundTripNote}
+		sample, err := b.sampleDispatch(ctx)
+		if err != nil {
+			return fmt.Errorf("bench runtime: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "WebSocket phase: %s store; %s\n", ws.store, wsRoundTripNote)
+		for _, clients := range wsScenarios {
+			res, err := ws.dispatch(ctx, clients, wsDispatches)
+			if err != nil {
+				return fmt.Errorf("bench runtime: WebSocket round trip with %d clients: %w", clients, err)
+			}
+			in := inProcess[clients]
+			res.InProcessP50, res.InProcessP99, res.InProcessPerSecond = in.P50, in.P99, in.PerSecond
+			res.Ratio = res.PerSecond / in.PerSecond
+			if res.AppendP50, res.AppendP99, res.AppendPerSecond, err = ws.appendRate(ctx, clients, wsDispatches, sample); err != nil {
+				return fmt.Errorf("bench runtime: store append with %d goroutines: %w", clients, err)
+			}
+			res.print(a.stdout)
+			out.WebSocket.Scenarios = append(out.WebSocket.Scenarios, res)
+		}
+	}
 
 	if asJSON {
 		enc := json.NewEncoder(a.stdout)
@@ -161,6 +209,8 @@ type runtimeReport struct {
 	Dispatch []dispatchResult `json:"dispatch"`
 	StateAt  stateAtResult    `json:"stateAt"`
 	Rerun    rerunResult      `json:"rerun"`
+	// WebSocket is absent when --ws-dispatches is 0.
+	WebSocket *wsReport `json:"webSocket,omitempty"`
 }
 
 // dispatchResult is one dispatch scenario: Runner.Dispatch of a component event, and the raw
@@ -295,6 +345,18 @@ func (b *runtimeBench) dispatch(ctx context.Context, workers, n int) (dispatchRe
 	}
 	res.Ratio = res.PerSecond / res.RawPerSecond
 	return res, nil
+}
+
+// sampleDispatch is a recorded dispatch of the counter app, for the raw store append baseline.
+func (b *runtimeBench) sampleDispatch(ctx context.Context) (*domain.SessionActionDispatched, error) {
+	_, events, _, err := b.runner.Dispatch(ctx, session.InitialState(b.started), benchClick(0, 1))
+	if err != nil {
+		return nil, err
+	}
+	if len(events) != 1 {
+		return nil, fmt.Errorf("sample dispatch recorded %d steps, want 1", len(events))
+	}
+	return events[0].(*domain.SessionActionDispatched), nil
 }
 
 // timeWorkers runs op for 0..n-1 split among workers goroutines, each with its own op from
