@@ -341,7 +341,7 @@ func TestRuntimeFlowServiceRetriesAndPoison(t *testing.T) {
 	// A retry while the service is still down fails and keeps the run queued.
 	p := c.post("/api/apps/"+app+"/poison/"+first+"/retry", map[string]any{"expectedVersion": queue["version"]}).problem(http.StatusConflict, "retry_failed")
 	require.Contains(t, p["detail"], "down for good")
-	require.Len(t, c.get("/api/apps/"+app+"/poison").ok(http.StatusOK)["items"], 2)
+	require.Len(t, c.get("/api/apps/" + app + "/poison").ok(http.StatusOK)["items"], 2)
 	c.post("/api/apps/"+app+"/poison/"+first+"/retry", map[string]any{"expectedVersion": 0}).problem(http.StatusConflict, "version_conflict")
 
 	// Once it is back, the retry succeeds and the run leaves the queue; the other is dismissed.
@@ -379,7 +379,7 @@ func TestQueryRunAndInferSchema(t *testing.T) {
 	inferred := c.post("/api/queries/"+ba.query+"/infer-schema", map[string]any{"params": map[string]any{"max": 2}}).ok(http.StatusCreated)
 	schemaID := inferred["schemaId"].(string)
 	require.Equal(t, schemaID, inferred["query"].(map[string]any)["resultSchemaId"])
-	require.Equal(t, "derived", c.get("/api/schemas/"+schemaID).ok(http.StatusOK)["source"])
+	require.Equal(t, "derived", c.get("/api/schemas/" + schemaID).ok(http.StatusOK)["source"])
 	require.EqualValues(t, 1, c.post(run, map[string]any{"params": map[string]any{"max": 1}}).ok(http.StatusOK)["rows"], "the result matches its own schema")
 
 	// A schema the rows do not satisfy: the mismatch is reported with its path.

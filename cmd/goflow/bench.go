@@ -18,7 +18,8 @@ func (a app) bench(ctx context.Context, args []string) error {
 	const benchUsage = "Usage:\n  goflow bench append --database-url postgres://... [flags]\n" +
 		"  goflow bench pages --database-url postgres://... [flags]\n" +
 		"  goflow bench collab --database-url postgres://... [flags]\n" +
-		"  goflow bench runtime [flags]\n"
+		"  goflow bench runtime [flags]\n" +
+		"  goflow bench workflows [--database-url postgres://...] [flags]\n"
 	switch {
 	case len(args) > 0 && args[0] == "pages":
 		return a.benchPages(ctx, args[1:])
@@ -26,9 +27,11 @@ func (a app) bench(ctx context.Context, args []string) error {
 		return a.benchCollab(ctx, args[1:])
 	case len(args) > 0 && args[0] == "runtime":
 		return a.benchRuntime(ctx, args[1:])
+	case len(args) > 0 && args[0] == "workflows":
+		return a.benchWorkflows(ctx, args[1:])
 	case len(args) == 0 || args[0] != "append":
 		fmt.Fprint(a.stderr, benchUsage)
-		return usageError("bench: want the append, pages, collab or runtime subcommand")
+		return usageError("bench: want the append, pages, collab, runtime or workflows subcommand")
 	}
 	fs := flag.NewFlagSet("bench append", flag.ContinueOnError)
 	env := envBindings{}

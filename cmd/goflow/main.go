@@ -10,6 +10,7 @@
 //	goflow bench append     benchmark the Postgres store against a raw baseline
 //	goflow bench pages      benchmark page reads and projection rebuilds
 //	goflow bench collab     benchmark co-editing over the WebSocket protocol
+//	goflow bench workflows  benchmark Lua workflow runs and query round trips
 //
 // Settings come from flags, then GOFLOW_* environment variables, then defaults; run
 // "goflow <command> -h" for each command's flags.
@@ -80,6 +81,8 @@ Usage:
   goflow bench pages [flags]      benchmark page reads and projection rebuilds on Postgres
   goflow bench collab [flags]     benchmark co-editing (latency, throughput, loss, memory per
                                   connection) over the WebSocket protocol on Postgres
+  goflow bench workflows [flags]  benchmark Lua workflow runs beside plain Go, and query round
+                                  trips through the runtime beside direct pgx (Postgres)
 
 Run "goflow <command> -h" for a command's flags.
 `
