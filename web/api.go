@@ -43,8 +43,9 @@ type api struct {
 	sandbox *jsbox.Sandbox
 	// queries runs the apps' queries against their data sources (pools kept per data source).
 	queries *query.Executor
-	// luaLimits bound every workflow run of the built-in Lua runner.
-	luaLimits luabox.Limits
+	// lua runs the built-in Lua workflows of every app (each run brings its app's host); its
+	// compiled scripts are shared.
+	lua *luabox.Sandbox
 	// snapshots keeps the replayed states of recently read sessions (the time-travel debugger).
 	snapshots *snapshotCache
 	// setupMu serializes first-administrator setups.

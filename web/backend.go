@@ -264,7 +264,7 @@ func (rt *pageRuntime) runWorkflow(ctx context.Context, run *liveRun, id string,
 	if !wf.Exists() || wf.AppID != run.page.AppID || wf.Kind != domain.ScriptWorkflow {
 		return jsbox.Action{}, runErr("unknown_workflow", "The app has no workflow %q.", truncate(id, 40))
 	}
-	runner, external, err := rt.a.workflowRunner(ctx, run.page.AppID, sessionQueries{rt: rt, run: run})
+	runner, host, external, err := rt.a.workflowRunner(ctx, run.page.AppID, sessionQueries{rt: rt, run: run})
 	var ce *configError
 	if errors.As(err, &ce) {
 		return jsbox.Action{}, runErr(ce.code, "%s", ce.message)
@@ -281,7 +281,7 @@ func (rt *pageRuntime) runWorkflow(ctx context.Context, run *liveRun, id string,
 	}
 	inv := workflow.Invocation{
 		Workflow: wf.Name, Script: wf.Text, Payload: payload, Ctx: wctx,
-		SessionID: run.agg.ID, CorrelationID: runID,
+		SessionID: run.agg.ID, CorrelationID: runID, Host: host,
 	}
 	inv.Policy = retryPolicy(wf)
 	obs := &sessionObserver{ctx: ctx, rt: rt, run: run, started: domain.SessionWorkflowStarted{
@@ -327,29 +327,29 @@ type configError struct{ code, message string }
 
 func (e *configError) Error() string { return e.code + ": " + e.message }
 
-// workflowRunner builds the runner of an app: its flow service when it has one, otherwise a
-// Lua sandbox whose host reaches the app's queries through queries, its allowed hosts and its
-// workspace's AI endpoint.
-func (a *api) workflowRunner(ctx context.Context, appID string, queries workflow.Queries) (*workflow.Runner, bool, error) {
+// workflowRunner builds the runner of an app: its flow service when it has one, otherwise the
+// server's Lua sandbox with a host (for the invocation) that reaches the app's queries through
+// queries, its allowed hosts and its workspace's AI endpoint. external says which.
+func (a *api) workflowRunner(ctx context.Context, appID string, queries workflow.Queries) (runner *workflow.Runner, host luabox.Host, external bool, err error) {
 	al, err := load(ctx, a.store, appAggregate, appID, 0)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	app := al.state
 	if app.Settings.FlowServiceURL != "" {
 		secret := ""
 		if app.FlowSecret != "" {
 			if secret, err = a.box.Open(app.FlowSecret, FlowSecretAAD(app.ID)); err != nil {
-				return nil, false, fmt.Errorf("open the flow secret of %s: %w", app.ID, err)
+				return nil, nil, false, fmt.Errorf("open the flow secret of %s: %w", app.ID, err)
 			}
 		}
 		if secret == "" {
-			return nil, false, &configError{"flow_secret_missing", fmt.Sprintf("The app sends workflows to %s but has no flow secret: set one with PUT /api/apps/{id}/flow-secret.", app.Settings.FlowServiceURL)}
+			return nil, nil, false, &configError{"flow_secret_missing", fmt.Sprintf("The app sends workflows to %s but has no flow secret: set one with PUT /api/apps/{id}/flow-secret.", app.Settings.FlowServiceURL)}
 		}
 		r, err := workflow.NewRunner(workflow.RunnerConfig{Flow: &workflow.FlowService{URL: app.Settings.FlowServiceURL, Secret: secret}})
-		return r, true, err
+		return r, nil, true, err
 	}
-	host := &workflow.Host{Queries: queries}
+	wh := &workflow.Host{Queries: queries}
 	if len(app.Settings.AllowedHosts) > 0 {
 		hosts := make([]string, len(app.Settings.AllowedHosts))
 		for i, h := range app.Settings.AllowedHosts {
@@ -358,27 +358,27 @@ func (a *api) workflowRunner(ctx context.Context, appID string, queries workflow
 			}
 			hosts[i] = h
 		}
-		if host.HTTP, err = workflow.NewHTTPClient(hosts, workflow.HTTPOptions{}); err != nil {
-			return nil, false, &configError{"invalid_allowed_hosts", "The app's allowed hosts cannot be used: " + err.Error()}
+		if wh.HTTP, err = workflow.NewHTTPClient(hosts, workflow.HTTPOptions{}); err != nil {
+			return nil, nil, false, &configError{"invalid_allowed_hosts", "The app's allowed hosts cannot be used: " + err.Error()}
 		}
 	}
 	wl, err := load(ctx, a.store, workspaceAggregate, app.WorkspaceID, 0)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if ai := wl.state.AI; ai != nil {
 		key := ""
 		if ai.APIKeySealed != "" {
 			if key, err = a.box.Open(ai.APIKeySealed, AIKeyAAD(app.WorkspaceID)); err != nil {
-				return nil, false, fmt.Errorf("open the AI key of workspace %s: %w", app.WorkspaceID, err)
+				return nil, nil, false, fmt.Errorf("open the AI key of workspace %s: %w", app.WorkspaceID, err)
 			}
 		}
-		if host.AI, err = workflow.NewAIClient(workflow.AIConfig{BaseURL: ai.BaseURL, APIKey: key, DefaultModel: ai.Model, MaxTokensCap: ai.MaxTokens}); err != nil {
-			return nil, false, &configError{"invalid_ai", "The workspace's AI endpoint cannot be used: " + err.Error()}
+		if wh.AI, err = workflow.NewAIClient(workflow.AIConfig{BaseURL: ai.BaseURL, APIKey: key, DefaultModel: ai.Model, MaxTokensCap: ai.MaxTokens}); err != nil {
+			return nil, nil, false, &configError{"invalid_ai", "The workspace's AI endpoint cannot be used: " + err.Error()}
 		}
 	}
-	r, err := workflow.NewRunner(workflow.RunnerConfig{Sandbox: luabox.NewSandbox(a.luaLimits, host)})
-	return r, false, err
+	r, err := workflow.NewRunner(workflow.RunnerConfig{Sandbox: a.lua})
+	return r, wh, false, err
 }
 
 // sessionQueries runs a workflow's query(name, params) calls against the app's queries and

@@ -105,7 +105,7 @@ func (a *api) retryPoison(w http.ResponseWriter, r *http.Request) error {
 	if !wf.Exists() || wf.AppID != app.state.ID || wf.Kind != domain.ScriptWorkflow {
 		return newAPIError(http.StatusConflict, "workflow_gone", "", "The run's workflow %q no longer exists; dismiss the run.", truncate(entry.WorkflowID, 40))
 	}
-	runner, _, err := a.workflowRunner(r.Context(), app.state.ID, appQueries{a: a, appID: app.state.ID})
+	runner, host, _, err := a.workflowRunner(r.Context(), app.state.ID, appQueries{a: a, appID: app.state.ID})
 	var ce *configError
 	if errors.As(err, &ce) {
 		return newAPIError(http.StatusConflict, ce.code, "", "%s", ce.message)
@@ -117,7 +117,7 @@ func (a *api) retryPoison(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	out, werr := runner.Run(ctx, workflow.Invocation{
 		Workflow: wf.Name, Script: wf.Text, Payload: entry.Payload, SessionID: entry.SessionID, CorrelationID: runID,
-		Policy: retryPolicy(wf),
+		Policy: retryPolicy(wf), Host: host,
 	}, nil)
 	if werr != nil {
 		return newAPIError(http.StatusConflict, "retry_failed", "", "The run failed again after %d attempt(s): %s", out.Attempts, werr.Error())

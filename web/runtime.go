@@ -40,6 +40,8 @@ type liveRun struct {
 	reducer struct{ page, app domain.ScriptRef } // a zero ref: no reducer
 	// programs holds the reducers' texts, so a dispatch does not reload them.
 	programs map[domain.ScriptRef]jsbox.Program
+	// handlers are the handler script versions the session runs, by script id.
+	handlers map[string]domain.ScriptRef
 	// release maps script ids to the versions a published run uses; nil in preview.
 	release map[string]int64
 	// timeout is the app's per-call script deadline, read at the start.
@@ -274,7 +276,7 @@ func (rt *pageRuntime) Event(ctx context.Context, user string, ev realtime.Compo
 	)
 	switch b.Kind {
 	case domain.BindingScript:
-		handler, err := rt.program(ctx, run, run.page.AppID, b.ScriptID, domain.ScriptEventHandler)
+		handler, err := rt.handler(ctx, run, b.ScriptID)
 		if err != nil {
 			return realtime.RunResult{}, err
 		}
@@ -308,6 +310,24 @@ func (rt *pageRuntime) Event(ctx context.Context, user string, ev realtime.Compo
 		st, reducerErr, updates = out.state, out.err, append(updates, out.updates...)
 	}
 	return rt.result(ev.Session, run, st, reducerErr, updates, effects)
+}
+
+// handler returns the version of a handler script the session runs: the version loaded on its
+// first use, which the session keeps (like its reducers, P34), so that an event costs no store
+// read. The caller holds run.mu.
+func (rt *pageRuntime) handler(ctx context.Context, run *liveRun, id string) (domain.ScriptRef, error) {
+	if ref, ok := run.handlers[id]; ok {
+		return ref, nil
+	}
+	ref, err := rt.program(ctx, run, run.page.AppID, id, domain.ScriptEventHandler)
+	if err != nil {
+		return domain.ScriptRef{}, err
+	}
+	if run.handlers == nil {
+		run.handlers = map[string]domain.ScriptRef{}
+	}
+	run.handlers[id] = ref
+	return ref, nil
 }
 
 // live returns user's running session id.

@@ -154,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 		sandbox:        box,
 		snapshots:      newSnapshotCache(snapshotCacheEntries, snapshotCacheSteps, snapshotCacheBytes),
 		queries:        query.New(query.Options{Logger: s.log}),
-		luaLimits:      cfg.Workflows,
+		lua:            luabox.NewSandbox(cfg.Workflows, nil),
 	}
 	if err := s.newRealtime(); err != nil {
 		return nil, fmt.Errorf("web: realtime: %w", err)

@@ -136,6 +136,10 @@ type Run struct {
 	Data json.RawMessage
 	// Ctx is JSON session and app information passed as the second argument (empty means nil).
 	Ctx json.RawMessage
+	// Host, when set, serves this run's query, http.request and ai.complete instead of the
+	// sandbox's host, so that one sandbox (and its compiled scripts) serves runs with different
+	// hosts: one per app, or per session.
+	Host Host
 }
 
 // Result is the outcome of a run. On error, Logs and Duration are still filled in.
@@ -187,7 +191,11 @@ func (s *Sandbox) Run(ctx context.Context, r Run) (res Result, err error) {
 	stopWatch := watchMemory(ctx, cancel, s.limits.MaxMemoryBytes)
 	defer stopWatch()
 
-	rs := newRunState(ctx, s.limits, s.host)
+	host := s.host
+	if r.Host != nil {
+		host = r.Host
+	}
+	rs := newRunState(ctx, s.limits, host)
 	defer func() {
 		// A Go panic outside the interpreter's own recovery is a bug here; it must not take the
 		// process down.

@@ -362,3 +362,19 @@ func TestRunConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRunHostPerRun: a run's own Host replaces the sandbox's for that run only.
+func TestRunHostPerRun(t *testing.T) {
+	t.Parallel()
+	sb, shared := setup(t, luabox.Limits{})
+	own := &fakeHost{}
+	script := `function process_event() return query("users", {}) end`
+	res, err := sb.Run(context.Background(), luabox.Run{Script: script, Name: "t", Host: own})
+	require.NoError(t, err)
+	require.JSONEq(t, `[{"id":1,"name":"Ada"},{"id":2,"name":"Grace"}]`, string(res.Output))
+	require.Len(t, own.queries, 1)
+	require.Empty(t, shared.queries, "the sandbox's host was not asked")
+	mustRun(t, sb, script, "")
+	require.Len(t, shared.queries, 1, "without a run host, the sandbox's serves")
+	require.Len(t, own.queries, 1)
+}

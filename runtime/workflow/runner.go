@@ -78,6 +78,9 @@ type Invocation struct {
 	CorrelationID string
 	// Policy is the workflow's retry policy.
 	Policy Policy
+	// Host, when set, serves the built-in run's query, http.request and ai.complete instead of
+	// the sandbox's own host (see luabox.Run.Host).
+	Host luabox.Host
 }
 
 // Outcome summarizes an invocation.
@@ -145,7 +148,7 @@ func (r *Runner) attempt(ctx context.Context, inv *Invocation, n int, obs Observ
 		}
 		return res.Result, time.Since(start), err
 	}
-	res, err := r.sandbox.Run(ctx, luabox.Run{Script: inv.Script, Name: inv.Workflow, Data: inv.Payload, Ctx: inv.Ctx})
+	res, err := r.sandbox.Run(ctx, luabox.Run{Script: inv.Script, Name: inv.Workflow, Data: inv.Payload, Ctx: inv.Ctx, Host: inv.Host})
 	for _, line := range res.Logs {
 		obs.Log(line)
 	}
