@@ -6,15 +6,35 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test build test-deps
+.PHONY: run test build test-deps ui ui-deps ui-test
 
-## run: run GoFlow on the embedded SQLite store (./data) at http://localhost:8080
-run:
+## run: build the editor UI, then run GoFlow on the embedded SQLite store (./data) at http://localhost:8080
+run: ui
 	$(GO) run ./cmd/goflow serve
 
-## test: vet and run every test
-test: test-deps
+## test: vet and run every test: Go, then the UI's type check and unit tests
+test: test-deps ui
 	$(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) ui-test
+
+## ui: build the editor UI into web/ui/dist, which the goflow binary embeds
+ui: ui-deps
+	cd web/ui && npm run build
+
+## ui-test: type-check the UI and run its unit tests (Vitest)
+ui-test: ui-deps
+	cd web/ui && npm run typecheck && npm test
+
+## ui-deps: install Node.js and npm when missing, then the UI's packages (package-lock.json)
+ui-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing Node.js and npm (apt-get install nodejs npm)" >&2; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	@cd web/ui && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		npm ci --no-audit --no-fund --loglevel=error; \
+	fi
 
 ## test-deps: install what the tests need and Go does not fetch (the Postgres server binaries)
 test-deps:

@@ -91,6 +91,8 @@ type Server struct {
 	realtime *realtime.Server
 	openapi  []byte
 	handler  http.Handler
+	// ui serves the embedded editor UI at every path the API does not take.
+	ui http.Handler
 }
 
 // New validates cfg, fills in defaults and builds the server's handler.
@@ -139,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: replay sandbox: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, ui: newUIHandler()}
 	s.api = &api{
 		store:          cfg.Events,
 		docs:           cfg.Docs,
