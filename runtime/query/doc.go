@@ -22,15 +22,25 @@
 // several statements in one template ("SELECT 1; DROP TABLE t" fails).
 //
 // Each run is its own transaction: BEGIN READ ONLY unless the query is a mutation
-// (Query.Mutation), SET LOCAL statement_timeout to the data source's statementTimeoutMs
-// (default 5000, at most 60000; past it: ErrTimeout), then the statement; a mutation commits
-// only when everything succeeded. At most maxRows rows are read (default 1000, at most 100000);
-// one more fails the run with ErrTooManyRows (and rolls a mutation back) instead of returning a
-// silently truncated result. Rows come back as a JSON array of objects keyed by column name in
-// column order (a duplicate column name is an error): integers and numerics as numbers,
-// NaN/Infinity as strings, timestamps as RFC 3339 strings in UTC, dates as YYYY-MM-DD, json and
-// jsonb embedded as they are, uuid as text, bytea as base64, arrays as arrays, other types as
-// their text form.
+// (Query.Mutation, then BEGIN READ WRITE), SET LOCAL statement_timeout to the data source's
+// statementTimeoutMs (default 5000, at most 60000; past it: ErrTimeout), then the statement; a
+// mutation commits only when everything succeeded. At most maxRows rows are read (default 1000,
+// at most 100000); one more fails the run with ErrTooManyRows (and rolls a mutation back) instead
+// of returning a silently truncated result. The access mode and the timeout are set by every run
+// itself, never taken from session defaults, so no template can change them for later runs.
+//
+// A read-only run costs one network round trip: BEGIN, SET LOCAL, the statement and COMMIT go
+// out as one pipeline. It commits whatever its row count, having written nothing. A mutation
+// costs two: its COMMIT (or ROLLBACK) waits until its rows are counted. Preparing the statements
+// adds round trips to the first run on each pooled connection, and to the run after one whose
+// statement failed (pgx drops a failed batch's cached statements). When the statement fails, the server skips the pipelined
+// COMMIT; the run rolls the transaction back before the connection returns to the pool, and
+// closes a connection it cannot roll back.
+//
+// Rows come back as a JSON array of objects keyed by column name in column order (a duplicate
+// column name is an error): integers and numerics as numbers, NaN/Infinity as strings,
+// timestamps as RFC 3339 strings in UTC, dates as YYYY-MM-DD, json and jsonb embedded as they
+// are, uuid as text, bytea as base64, arrays as arrays, other types as their text form.
 //
 // Connections come from one pgx pool per data source, rebuilt when its config or secrets change
 // (keyed by id and a hash of both). The pool is built from config url, or host, port, database,
@@ -103,6 +113,6 @@
 // or decrypt secrets: its caller does. REST requests go wherever baseUrl and allowedHosts say,
 // private addresses included; a deployment that must keep apps off its internal network needs a
 // Transport that refuses them. Session settings a Postgres template changes with a plain SET
-// (not the timeout or the read-only mode, which every run sets again) stay on the pooled
-// connection for the data source's later runs.
+// (not the timeout or the access mode, which every run sets again in its BEGIN and SET LOCAL)
+// stay on the pooled connection for the data source's later runs.
 package query

@@ -57,36 +57,121 @@ func (e *Executor) runPostgres(ctx context.Context, ds *domain.DataSource, q *do
 	if err != nil {
 		return nil, 0, err
 	}
-	access := pgx.ReadOnly
-	if q.Mutation {
-		access = pgx.ReadWrite
-	}
-	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: access})
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, 0, pgError(ctx, err)
 	}
-	// A rollback after a commit is a no-op; on every failure path it ends the transaction.
-	defer func() { _ = tx.Rollback(context.Background()) }()
-	// SET cannot take bind parameters; timeoutMs is an integer checked above.
-	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.Itoa(timeoutMs)); err != nil {
-		return nil, 0, pgError(ctx, err)
+	// Release destroys a connection left in a transaction or closed, so a cleanup that fails
+	// cannot hand a dirty connection to the next run.
+	defer conn.Release()
+	return runPipelined(ctx, conn.Conn(), stmt.Text, args, q.Mutation, timeoutMs, maxRows)
+}
+
+// Transaction control of a run. The access mode is explicit on every BEGIN, so that no session
+// default a template sets (default_transaction_read_only, SET SESSION CHARACTERISTICS) applies.
+const (
+	beginReadOnly  = "BEGIN READ ONLY"
+	beginReadWrite = "BEGIN READ WRITE"
+	// cleanupTimeout bounds the ROLLBACK after a failed run, which is sent even when the
+	// caller's context is done (a timeout or a cancellation is often why the run failed).
+	cleanupTimeout = 5 * time.Second
+)
+
+// runPipelined runs one statement in its own transaction, sent as one pipeline (one network
+// round trip): BEGIN, SET LOCAL statement_timeout, the statement and, unless mutation, COMMIT.
+// A read-only run commits in the pipeline, as it cannot have written anything whatever its row
+// count. A mutation's COMMIT waits until its rows have been counted (a second round trip), so
+// that one over maxRows is rolled back. On any failure a transaction left open (the statement
+// failed, so the server skipped the pipelined COMMIT) is rolled back before conn goes back to the
+// pool.
+func runPipelined(ctx context.Context, conn *pgx.Conn, sql string, args []any, mutation bool, timeoutMs, maxRows int) (json.RawMessage, int, error) {
+	begin := beginReadOnly
+	if mutation {
+		begin = beginReadWrite
 	}
-	rows, err := tx.Query(ctx, stmt.Text, args...)
-	if err != nil {
-		return nil, 0, pgError(ctx, err)
+	b := &pgx.Batch{}
+	b.Queue(begin)
+	// SET cannot take bind parameters; timeoutMs is an integer checked by the caller.
+	b.Queue("SET LOCAL statement_timeout = " + strconv.Itoa(timeoutMs))
+	b.Queue(sql, args...)
+	if !mutation {
+		b.Queue("COMMIT")
 	}
-	data, n, err := rowsJSON(ctx, rows, maxRows)
+	data, n, err := readPipeline(ctx, conn.SendBatch(ctx, b), mutation, maxRows)
+	if err == nil && mutation {
+		err = commit(ctx, conn)
+	}
 	if err != nil {
+		rollback(ctx, conn)
 		return nil, 0, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, 0, pgError(ctx, err)
 	}
 	return data, n, nil
 }
 
+// readPipeline reads the results of runPipelined's batch in order and closes it.
+func readPipeline(ctx context.Context, br pgx.BatchResults, mutation bool, maxRows int) (data json.RawMessage, n int, err error) {
+	defer func() {
+		// Close reads what is left up to the pipeline's Sync; its error is the first one.
+		if cerr := br.Close(); cerr != nil && err == nil {
+			err = pgError(ctx, cerr)
+		}
+	}()
+	for range 2 { // BEGIN, SET LOCAL
+		if _, err := br.Exec(); err != nil {
+			return nil, 0, pgError(ctx, err)
+		}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, 0, pgError(ctx, err)
+	}
+	if data, n, err = rowsJSON(ctx, rows, maxRows); err != nil {
+		return nil, 0, err
+	}
+	if !mutation {
+		tag, err := br.Exec()
+		if err != nil {
+			return nil, 0, pgError(ctx, err)
+		}
+		if tag.String() == "ROLLBACK" { // the transaction failed without an error reaching us
+			return nil, 0, pgError(ctx, pgx.ErrTxCommitRollback)
+		}
+	}
+	return data, n, nil
+}
+
+// commit commits the transaction a mutation's pipeline left open.
+func commit(ctx context.Context, conn *pgx.Conn) error {
+	tag, err := conn.Exec(ctx, "COMMIT")
+	if err != nil {
+		return pgError(ctx, err)
+	}
+	if tag.String() == "ROLLBACK" {
+		return pgError(ctx, pgx.ErrTxCommitRollback)
+	}
+	return nil
+}
+
+// rollback ends a transaction left open on conn, even when ctx is done. When that fails, the
+// connection is closed (and the pool then drops it) rather than reused mid-transaction.
+func rollback(ctx context.Context, conn *pgx.Conn) {
+	if conn.IsClosed() || conn.PgConn().TxStatus() == 'I' {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if _, err := conn.Exec(cctx, "ROLLBACK"); err != nil || conn.PgConn().TxStatus() != 'I' {
+		_ = conn.Close(cctx)
+	}
+}
+
 // pgError classifies a pgx error under the package's sentinels, keeping it in the chain.
 func pgError(ctx context.Context, err error) error {
+	// A batch wraps errors of its preparing step (a syntax error, an argument that does not
+	// encode) in a message about batches, which says nothing to the app's author.
+	if pre := (pgx.ErrPreprocessingBatch{}); errors.As(err, &pre) && pre.Unwrap() != nil {
+		err = pre.Unwrap()
+	}
 	var pgErr *pgconn.PgError
 	var connErr *pgconn.ConnectError
 	switch {
