@@ -2,8 +2,8 @@
 // optimistic concurrency, a global log that consumers follow in commit-safe order, and snapshots.
 //
 // The package knows envelopes, not domain types: event data is opaque JSON. Two backends implement
-// Store (eventstore/postgres and eventstore/sqlite); eventstore/storetest is the conformance suite
-// that both run.
+// Store (eventstore/postgres and eventstore/sqlite), and both also implement BatchAppender (group
+// commit of appends to many streams); eventstore/storetest is the conformance suite that both run.
 package eventstore
 
 import (
@@ -196,5 +196,6 @@ type Store interface {
 
 // BeforeCommitFunc is a test hook some backends accept: it runs inside an append's transaction
 // after the events are written and before the commit. Blocking in it holds the transaction open;
-// returning an error rolls the append back. Production code leaves it nil.
+// returning an error rolls the append back. An AppendBatch calls it once per item it writes, in
+// batch order, all before its one commit. Production code leaves it nil.
 type BeforeCommitFunc func(ctx context.Context, streamID string) error

@@ -74,7 +74,10 @@ type Store struct {
 	background    sync.WaitGroup
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store         = (*Store)(nil)
+	_ eventstore.BatchAppender = (*Store)(nil)
+)
 
 // Open connects to Postgres. It does not migrate: call Migrate.
 func Open(ctx context.Context, cfg Config) (*Store, error) {

@@ -16,6 +16,20 @@ import (
 const envelopeColumns = "global_position, event_id, stream_id, stream_version, event_type, data, " +
 	"schema_version, actor, causation_id, correlation_id, client_op_id, created_at"
 
+// The reader pool's hot statements, prepared once per connection (see stmtCache).
+const (
+	sqlReadStream = "SELECT " + envelopeColumns +
+		" FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?"
+	sqlReadAll = "SELECT " + envelopeColumns +
+		" FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?"
+	// "Starts with Topic-" as a byte range, [Topic-, Topic.) since '.' follows '-': exact under the
+	// BINARY collation, needs no LIKE escaping, and can use the stream_id index.
+	sqlReadAllTopic = "SELECT " + envelopeColumns + " FROM events WHERE global_position > ?" +
+		" AND (stream_id = ? OR (stream_id >= ? AND stream_id < ?)) ORDER BY global_position LIMIT ?"
+	sqlHead          = "SELECT coalesce(max(global_position), 0) FROM events"
+	sqlStreamVersion = "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?"
+)
+
 // defaultReadAllLimit is ReadAllParams.Limit's default.
 const defaultReadAllLimit = 500
 
@@ -37,9 +51,11 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, fromVersion int
 	if limit == 0 {
 		sqlLimit = -1 // SQLite: no limit
 	}
-	rows, err := s.reader.QueryContext(ctx,
-		"SELECT "+envelopeColumns+" FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?",
-		streamID, fromVersion, sqlLimit)
+	st, err := s.readStmts.get(ctx, sqlReadStream)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	rows, err := st.QueryContext(ctx, streamID, fromVersion, sqlLimit)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
@@ -70,22 +86,15 @@ func (s *Store) ReadAll(ctx context.Context, params eventstore.ReadAllParams) ([
 	if limit == 0 {
 		limit = defaultReadAllLimit
 	}
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	if params.Topic == "" {
-		rows, err = s.reader.QueryContext(ctx,
-			"SELECT "+envelopeColumns+" FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?",
-			params.After, limit)
-	} else {
-		// "Starts with Topic-" as a byte range, [Topic-, Topic.) since '.' follows '-': exact under
-		// the BINARY collation, needs no LIKE escaping, and can use the stream_id index.
-		rows, err = s.reader.QueryContext(ctx,
-			"SELECT "+envelopeColumns+" FROM events WHERE global_position > ?"+
-				" AND (stream_id = ? OR (stream_id >= ? AND stream_id < ?)) ORDER BY global_position LIMIT ?",
-			params.After, params.Topic, params.Topic+"-", params.Topic+".", limit)
+	query, args := sqlReadAll, []any{params.After, limit}
+	if params.Topic != "" {
+		query, args = sqlReadAllTopic, []any{params.After, params.Topic, params.Topic + "-", params.Topic + ".", limit}
 	}
+	st, err := s.readStmts.get(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("read all: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read all: %w", err)
 	}
@@ -102,8 +111,12 @@ func (s *Store) Head(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("head: %w", err)
 	}
 	defer s.inflight.Done()
+	st, err := s.readStmts.get(ctx, sqlHead)
+	if err != nil {
+		return 0, fmt.Errorf("head: %w", err)
+	}
 	var pos int64
-	if err := s.reader.QueryRowContext(ctx, "SELECT coalesce(max(global_position), 0) FROM events").Scan(&pos); err != nil {
+	if err := st.QueryRowContext(ctx).Scan(&pos); err != nil {
 		return 0, fmt.Errorf("head: %w", err)
 	}
 	return pos, nil
@@ -119,9 +132,12 @@ func (s *Store) StreamVersion(ctx context.Context, streamID string) (int64, erro
 	if err := eventstore.ValidateStreamID(streamID); err != nil {
 		return 0, fmt.Errorf("stream version: %w", err)
 	}
+	st, err := s.readStmts.get(ctx, sqlStreamVersion)
+	if err != nil {
+		return 0, fmt.Errorf("stream version of %s: %w", streamID, err)
+	}
 	var v int64
-	if err := s.reader.QueryRowContext(ctx,
-		"SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?", streamID).Scan(&v); err != nil {
+	if err := st.QueryRowContext(ctx, streamID).Scan(&v); err != nil {
 		return 0, fmt.Errorf("stream version of %s: %w", streamID, err)
 	}
 	return v, nil

@@ -48,6 +48,9 @@ type Store struct {
 	cfg    Config
 	log    *slog.Logger
 	wake   *eventstore.Signal
+	// writeStmts and readStmts hold the prepared hot statements of the writer and the reader pool.
+	writeStmts *stmtCache
+	readStmts  *stmtCache
 
 	// mu guards closed; inflight counts running operations so that Close can wait for them.
 	mu       sync.RWMutex
@@ -55,7 +58,10 @@ type Store struct {
 	inflight sync.WaitGroup
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store         = (*Store)(nil)
+	_ eventstore.BatchAppender = (*Store)(nil)
+)
 
 // busyTimeout is how long a connection waits for a lock held by another connection (or process)
 // before failing with SQLITE_BUSY.
@@ -106,6 +112,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.reader.Close()
 		return nil, fmt.Errorf("sqlite event store: open %s: %w", path, err)
 	}
+	s.writeStmts = newStmtCache(s.writer)
+	s.readStmts = newStmtCache(s.reader)
 	s.log.Debug("sqlite event store opened", "path", path)
 	return s, nil
 }
@@ -194,7 +202,7 @@ func (s *Store) Close() error {
 	// after a poll interval.
 	s.wake.Notify()
 	s.inflight.Wait()
-	if err := errors.Join(s.writer.Close(), s.reader.Close()); err != nil {
+	if err := errors.Join(s.writeStmts.close(), s.readStmts.close(), s.writer.Close(), s.reader.Close()); err != nil {
 		return fmt.Errorf("close sqlite event store: %w", err)
 	}
 	return nil

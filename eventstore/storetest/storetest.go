@@ -41,6 +41,14 @@
 //	       defaults to 1, time is now); ReadStream and ReadAll page correctly; Topic keeps exactly
 //	       the streams named Topic or Topic-*.
 //	[ES12] Subscribe returns ctx.Err() when its context ends and the handler's error when it fails.
+//	[ES14] AppendBatch (stores that implement eventstore.BatchAppender): a batch commits as a whole
+//	       (nothing visible before the commit, nothing written if it fails, everything after); an
+//	       item that fails (wrong expected version, reused event id, invalid input) gets its own
+//	       error and writes nothing while the others commit; items for one stream see each other's
+//	       versions; an empty batch does nothing, an oversized one fails as a whole, and after Close
+//	       a batch fails with ErrClosed; the batch
+//	       enters the global log contiguously in batch order; batches racing single appends keep
+//	       versions unique and gapless and subscribers receive every event exactly once.
 //	[ES13] Close waits for in-flight appends; afterwards every method fails with ErrClosed and a
 //	       running subscription ends with ErrClosed.
 //
@@ -121,6 +129,12 @@ func rules() []rule {
 		{name: "ES12_SubscribeCancel", run: testSubscribeCancel},
 		{name: "ES12_SubscribeHandlerError", run: testSubscribeHandlerError},
 		{name: "ES13_Close", run: testClose},
+		{name: "ES14_AppendBatchAtomicVisibility", run: testBatchAtomicVisibility},
+		{name: "ES14_AppendBatchItemErrorsIsolated", run: testBatchItemErrorsIsolated},
+		{name: "ES14_AppendBatchSameStream", run: testBatchSameStream},
+		{name: "ES14_AppendBatchEmptyAndLimits", run: testBatchEmptyAndLimits},
+		{name: "ES14_AppendBatchGlobalOrder", run: testBatchGlobalOrder},
+		{name: "ES14_AppendBatchConcurrentWithAppends", run: testBatchConcurrentWithAppends},
 	}
 }
 
