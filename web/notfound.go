@@ -3,15 +3,20 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"strings"
 )
 
 // problemFallback answers the mux's own 404 and 405 responses (no route for the path, or not for
 // the method) with problem documents, like every other error of the API; the Allow header of a
-// 405 is kept.
-func problemFallback(mux *http.ServeMux) http.Handler {
+// 405 is kept. A GET or HEAD of a path outside /api/ that no route takes goes to ui, the editor.
+func problemFallback(mux *http.ServeMux, ui http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
+			return
+		}
+		if ui != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path != "/api" && !strings.HasPrefix(r.URL.Path, "/api/") {
+			ui.ServeHTTP(w, r)
 			return
 		}
 		rec := &bufferedResponse{header: http.Header{}}

@@ -100,10 +100,6 @@ func operations() []operation {
 		}}
 	)
 	return []operation{
-		{method: "GET", path: "/", id: "ui", tag: "health", summary: "The editor UI",
-			description: "Every GET path the API does not serve answers the UI's index.html (client-side routes), " +
-				"or its built assets; a binary built without the UI answers a page saying how to build it.",
-			access: anyone, status: 200, alt: map[string]any{"text/html": map[string]any{"type": "string"}}},
 		{method: "GET", path: "/healthz", id: "healthz", tag: "health", summary: "Liveness: the process serves HTTP",
 			access: anyone, status: 200, resp: "Status"},
 		{method: "GET", path: "/readyz", id: "readyz", tag: "health", summary: "Readiness: the event store answers a ping",

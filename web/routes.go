@@ -41,7 +41,6 @@ func (s *Server) routeTable() []route {
 		manage     = domain.PermManage
 	)
 	return []route{
-		{"GET", "/", public(), s.ui},
 		{"GET", "/healthz", public(), http.HandlerFunc(health.healthz)},
 		{"GET", "/readyz", public(), http.HandlerFunc(health.readyz)},
 		{"GET", "/api/openapi.json", public(), http.HandlerFunc(s.serveOpenAPI)},

@@ -53,6 +53,8 @@ type liveRun struct {
 // pageRuntime implements realtime.Runtime.
 type pageRuntime struct {
 	a *api
+	// group commits concurrent sessions' appends together.
+	group *groupAppender
 
 	mu    sync.Mutex
 	runs  map[string]*liveRun
@@ -60,7 +62,7 @@ type pageRuntime struct {
 }
 
 func newPageRuntime(a *api) *pageRuntime {
-	return &pageRuntime{a: a, runs: map[string]*liveRun{}}
+	return &pageRuntime{a: a, group: newGroupAppender(a.store), runs: map[string]*liveRun{}}
 }
 
 func runErr(code, format string, args ...any) error {
@@ -208,7 +210,7 @@ func (rt *pageRuntime) append(ctx context.Context, run *liveRun, events []domain
 	if run.agg.ID == "" { // the start: the id is in the event
 		stream = domain.StreamSession(events[0].(*domain.SessionStarted).SessionID)
 	}
-	res, err := rt.a.store.Append(ctx, stream, eventstore.Exact(run.agg.Version), data)
+	res, err := rt.group.Append(ctx, stream, eventstore.Exact(run.agg.Version), data)
 	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		return res, runErr("session_conflict", "The session was changed elsewhere; run the page again.")
 	}

@@ -42,7 +42,7 @@ func TestSecurityHeaders(t *testing.T) {
 			return anon.post("/api/auth/login", credentials("alice", passwordOf("alice")))
 		}, http.StatusOK},
 		{"no content", func() apiResponse { return c.post("/api/auth/logout", nil) }, http.StatusNoContent},
-		{"no route", func() apiResponse { return anon.get("/no/such/path") }, http.StatusNotFound},
+		{"no route", func() apiResponse { return anon.get("/api/no/such/path") }, http.StatusNotFound},
 		{"no method", func() apiResponse { return anon.do("PUT", "/healthz", nil) }, http.StatusMethodNotAllowed},
 		{"anonymous", func() apiResponse { return anon.get("/api/auth/session") }, http.StatusUnauthorized},
 		{"bad token", func() apiResponse {

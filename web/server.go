@@ -166,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("web: openapi document: %w", err)
 	}
 	s.openapi = doc
-	s.handler = chain(problemFallback(s.routes()),
+	s.handler = chain(problemFallback(s.routes(), s.ui),
 		RequestLogging(s.log, probePaths...),
 		Recovery(s.log),
 		RequestID(),

@@ -30,7 +30,7 @@ const uiNotBuilt = `<!doctype html>
 <p>To build the UI into the binary, run <code>make run</code> (or <code>make ui</code> then <code>go build ./cmd/goflow</code>) from the repository.</p>
 </body></html>`
 
-// uiHandler serves the embedded build: files as they are (hashed assets cached for a year), and
+// uiHandler serves the embedded build (problemFallback routes here the GETs no route takes): files as they are (hashed assets cached for a year), and
 // index.html for every other path, so that client-side routes survive a reload.
 type uiHandler struct {
 	files fs.FS
@@ -51,11 +51,6 @@ func newUIHandler() *uiHandler {
 }
 
 func (u *uiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/api/") {
-		p, _ := problemFor(notFound("not_found", "No API route matches %s.", truncate(r.URL.Path, 100)))
-		writeProblem(w, r, p)
-		return
-	}
 	w.Header().Set("Content-Security-Policy", uiCSP)
 	if u.index == nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

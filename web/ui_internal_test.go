@@ -37,7 +37,6 @@ func TestUIHandler(t *testing.T) {
 		{"client-side route", built, "/workspaces/w1/apps/a1", 200, "<title>GoFlow", "no-cache", false},
 		{"asset", built, "/assets/app.js", 200, "console.log", "immutable", false},
 		{"missing asset falls back to the app", built, "/assets/nope.js", 200, "<title>GoFlow", "no-cache", false},
-		{"unknown API path", built, "/api/nope", 404, `"code":"not_found"`, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
