@@ -6,16 +6,17 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test build test-deps ui ui-deps ui-test
+.PHONY: run test build test-deps ui ui-deps ui-test ui-e2e
 
 ## run: build the editor UI, then run GoFlow on the embedded SQLite store (./data) at http://localhost:8080
 run: ui
 	$(GO) run ./cmd/goflow serve
 
-## test: vet and run every test: Go, then the UI's type check and unit tests
+## test: vet and run every test: Go, the UI's type check and unit tests, the UI's end-to-end tests
 test: test-deps ui
 	$(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) ui-test
+	$(MAKE) ui-e2e
 
 ## ui: build the editor UI into web/ui/dist, which the goflow binary embeds
 ui: ui-deps
@@ -24,6 +25,15 @@ ui: ui-deps
 ## ui-test: type-check the UI and run its unit tests (Vitest)
 ui-test: ui-deps
 	cd web/ui && npm run typecheck && npm test
+
+## ui-e2e: end-to-end tests of the editor UI in headless Chromium (installs Debian's chromium when missing)
+ui-e2e: ui
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing Chromium (apt-get install chromium)" >&2; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	cd web/ui && npm run e2e
 
 ## ui-deps: install Node.js and npm when missing, then the UI's packages (package-lock.json)
 ui-deps:
