@@ -10,6 +10,17 @@ import type {
   TreePage,
   Workspace,
 } from "./types";
+import type { ComponentsBody, Script } from "../editor/types";
+
+/** A script in GET /api/apps/{id}/scripts (without its text). */
+export type ScriptSummary = Pick<Script, "id" | "appId" | "name" | "kind" | "language" | "version">;
+
+/** The body of POST /api/apps/{id}/scripts. */
+export interface CreateScript {
+  name: string;
+  kind: Script["kind"];
+  text: string;
+}
 
 /** The part of fetch the client uses; tests pass a fake. */
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -208,6 +219,29 @@ export class ApiClient {
   /** Deletes the page and its descendants; expectedVersion is the page tree's version. */
   deletePage(appId: string, pageId: string, expectedVersion: number): Promise<DeletedPages> {
     return this.request("DELETE", `/api/apps/${enc(appId)}/pages/${enc(pageId)}`, { query: { expectedVersion } });
+  }
+
+  // Scripts and the component catalog.
+
+  listScripts(appId: string, page: { cursor?: string; limit?: number } = {}, signal?: AbortSignal): Promise<List<ScriptSummary>> {
+    return this.request("GET", `/api/apps/${enc(appId)}/scripts`, { query: page, signal });
+  }
+
+  createScript(appId: string, script: CreateScript): Promise<Script> {
+    return this.request("POST", `/api/apps/${enc(appId)}/scripts`, { body: script });
+  }
+
+  getScript(id: string, signal?: AbortSignal): Promise<Script> {
+    return this.request("GET", `/api/scripts/${enc(id)}`, { signal });
+  }
+
+  /** Replaces a script's text (outside co-editing); expectedVersion is the script's version. */
+  putScriptText(id: string, expectedVersion: number, text: string): Promise<Script> {
+    return this.request("PUT", `/api/scripts/${enc(id)}/text`, { body: { expectedVersion, text } });
+  }
+
+  getComponents(signal?: AbortSignal): Promise<ComponentsBody> {
+    return this.request("GET", "/api/components", { signal });
   }
 }
 
