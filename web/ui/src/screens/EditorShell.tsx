@@ -1,9 +1,12 @@
-import { useCallback } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useResource } from "../api/useResource";
+import { errorMessage } from "../api/client";
 import { useApi } from "../auth/AuthContext";
 import { TopBar } from "../components/TopBar";
 import { navigate } from "../router/history";
 import { pathFor } from "../router/routes";
+import { EditorSession, catalogOf, realtimeUrl, webSocketTransport } from "../editor";
+import { PageEditor } from "../editor-ui/PageEditor";
 import { PageTreePanel } from "./PageTreePanel";
 import { findPage } from "./pageTree";
 
@@ -26,6 +29,39 @@ export function EditorShell({ workspaceId, appId, pageId }: EditorShellProps) {
   const canEdit = role === undefined || role === "owner" || role === "editor";
   const page = pageId !== undefined && tree.data ? findPage(tree.data.pages, pageId) : undefined;
   const appName = app.data?.name ?? "App";
+  const components = useResource((signal) => api.getComponents(signal), [api]);
+  const catalog = useMemo(() => (components.data ? catalogOf(components.data.components) : undefined), [components.data]);
+  // One co-editing session per editor (per tab): created once the catalog is known, since the
+  // session decides inserts locally with the manifests' templates.
+  const [session, setSession] = useState<EditorSession | null>(null);
+  useEffect(() => {
+    if (!catalog) return;
+    const transport = webSocketTransport(realtimeUrl());
+    const s = new EditorSession({ transport, catalog });
+    setSession(s);
+    return () => {
+      s.dispose();
+      transport.close();
+      setSession(null);
+    };
+  }, [catalog]);
+
+  const pageTree = (
+    <PageTreePanel
+      api={api}
+      appId={appId}
+      tree={tree.data}
+      loadError={tree.error ?? app.error}
+      selectedId={pageId}
+      pagePath={pagePath}
+      canEdit={canEdit}
+      onChanged={tree.reload}
+      onSelect={(id) => navigate(pagePath(id))}
+      onDeleted={(ids) => {
+        if (pageId !== undefined && ids.includes(pageId)) navigate(pathFor({ name: "editor", workspaceId, appId }), { replace: true });
+      }}
+    />
+  );
 
   return (
     <div className="editor">
@@ -38,48 +74,50 @@ export function EditorShell({ workspaceId, appId, pageId }: EditorShellProps) {
       >
         {role && <span className="badge">{role}</span>}
       </TopBar>
-      <div className="editor-body">
-        <PageTreePanel
+      {page && session && components.data && catalog ? (
+        <PageEditor
+          key={page.pageId}
           api={api}
+          session={session}
           appId={appId}
-          tree={tree.data}
-          loadError={tree.error ?? app.error}
-          selectedId={pageId}
-          pagePath={pagePath}
+          pageId={page.pageId}
+          pageName={page.name}
+          components={components.data}
+          catalog={catalog}
           canEdit={canEdit}
-          onChanged={tree.reload}
-          onSelect={(id) => navigate(pagePath(id))}
-          onDeleted={(ids) => {
-            if (pageId !== undefined && ids.includes(pageId)) navigate(pathFor({ name: "editor", workspaceId, appId }), { replace: true });
-          }}
+          pageTree={pageTree}
         />
-        <main className="canvas-area" aria-label="Editor">
-          <div className="canvas" data-testid="editor-canvas" data-page-id={page?.pageId ?? ""}>
-            {page ? (
-              <>
-                <h1 className="canvas-title">{page.name}</h1>
-                <dl className="canvas-meta">
-                  <dt>Page id</dt>
-                  <dd>
-                    <code data-testid="editor-page-id">{page.pageId}</code>
-                  </dd>
-                  <dt>Slug</dt>
-                  <dd>
-                    <code>{page.slug}</code>
-                  </dd>
-                </dl>
-                <p className="muted">The page editor goes here.</p>
-              </>
-            ) : pageId !== undefined && tree.data && !tree.loading ? (
-              <p role="alert">This page does not exist (any more). Pick another one in the page tree.</p>
-            ) : pageId !== undefined ? (
-              <p className="muted">Loading the page…</p>
-            ) : (
-              <p className="muted">Select a page in the page tree, or create one.</p>
-            )}
-          </div>
-        </main>
-      </div>
+      ) : (
+        <div className="editor-body">
+          {pageTree}
+          <main className="canvas-area" aria-label="Editor">
+            <div className="canvas" data-testid="editor-canvas" data-page-id={page?.pageId ?? ""}>
+              {page ? (
+                <>
+                  <h1 className="canvas-title">{page.name}</h1>
+                  <dl className="canvas-meta">
+                    <dt>Page id</dt>
+                    <dd>
+                      <code data-testid="editor-page-id">{page.pageId}</code>
+                    </dd>
+                  </dl>
+                  {components.error ? (
+                    <p role="alert">The components could not be loaded: {errorMessage(components.error)}</p>
+                  ) : (
+                    <p className="muted">Loading the editor…</p>
+                  )}
+                </>
+              ) : pageId !== undefined && tree.data && !tree.loading ? (
+                <p role="alert">This page does not exist (any more). Pick another one in the page tree.</p>
+              ) : pageId !== undefined ? (
+                <p className="muted">Loading the page…</p>
+              ) : (
+                <p className="muted">Select a page in the page tree, or create one.</p>
+              )}
+            </div>
+          </main>
+        </div>
+      )}
     </div>
   );
 }
