@@ -7,6 +7,8 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode }
 import type { ApiClient } from "../api/client";
 import {
   UndoManager,
+  useConnectionStatus,
+  usePeers,
   useRejections,
   useUndoState,
   type ComponentsBody,
@@ -25,7 +27,6 @@ import { deleteOps, duplicateSelection, pasteOps, topLevel, type Clipboard } fro
 import { clickInsertTarget, dropOp, dropTarget, type DragSource, type Point } from "./drop";
 import { Command, commandFor, isTextEntry } from "./keyboard";
 import { Palette } from "./Palette";
-import { usePeerList, useStatus } from "./sessionHooks";
 import { Avatars, ConnectionIndicator, Toasts, type Toast } from "./Presence";
 import { PropertiesPanel, rejectionField } from "./PropertiesPanel";
 import "./editor.css";
@@ -336,8 +337,8 @@ function Toolbar({ store, undo, session, docId, canEdit, actions }: ToolbarProps
   const page = usePage(store);
   const selection = useSelection(store);
   const { canUndo, canRedo } = useUndoState(undo);
-  const status = useStatus(session);
-  const peers = usePeerList(session, docId);
+  const status = useConnectionStatus(session);
+  const peers = usePeers(session, docId);
   // "Reconnecting…" once the connection was up; "Connecting…" before (the session outlives pages).
   const everConnected = useRef(false);
   if (status === "connected" || session.user !== "") everConnected.current = true;

@@ -9,22 +9,30 @@ import type { Page } from "./types";
 import type { UndoManager } from "./undo";
 
 function useSessionStore<T>(session: EditorSession, key: string, relevant: (e: SessionEvent) => boolean, read: () => T): T {
-  // One store per session and key: relevant and read depend on nothing else.
+  // One store per session and key: relevant and read depend on nothing else. The snapshot is read
+  // from the session on every check (an event between the first render and the subscription must
+  // not leave a stale value) and keeps its identity while the value is unchanged.
   const store = useMemo(() => {
     let cache: { value: T } | null = null;
     return {
-      subscribe: (notify: () => void) =>
-        session.subscribe((e) => {
-          if (relevant(e)) {
-            cache = null;
-            notify();
-          }
-        }),
-      get: (): T => (cache ??= { value: read() }).value,
+      subscribe: (notify: () => void) => session.subscribe((e) => relevant(e) && notify()),
+      get: (): T => {
+        const value = read();
+        if (cache && sameValue(cache.value, value)) return cache.value;
+        cache = { value };
+        return value;
+      },
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by session and key on purpose
   }, [session, key]);
   return useSyncExternalStore(store.subscribe, store.get, store.get);
+}
+
+/** Object.is, and element-wise for arrays (the peer lists are rebuilt on every read). */
+function sameValue<T>(a: T, b: T): boolean {
+  if (Object.is(a, b)) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((x, i) => Object.is(x, b[i]));
 }
 
 /** The connection status. */
