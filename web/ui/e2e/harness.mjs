@@ -89,7 +89,50 @@ export async function buildGoflow(dir) {
  * @property {{ username: string, password: string } | undefined} admin the account created before start
  * @property {string | undefined} setupToken printed when the store had no account
  * @property {() => Promise<void>} stop
+ * @property {string} dataDir the server's --data-dir
+ * @property {() => Promise<void>} halt stops the process (SIGTERM) and keeps the data dir, for restart
+ * @property {() => Promise<void>} restart starts `goflow serve` again on the same address, data dir
+ *   and secret key (after halt), and waits for /readyz
  */
+
+/**
+ * One `goflow serve` process: its exit, and the address it listens on (from its log).
+ * @param {string} bin @param {string[]} args @param {Record<string, string>} env
+ * @param {import("node:fs").WriteStream} log written to, never ended here
+ * @param {(token: string) => void} onSetupToken
+ */
+function spawnServe(bin, args, env, log, onSetupToken) {
+  const child = spawn(bin, ["serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.pipe(log, { end: false });
+  /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
+  const exited = new Promise((res) => child.once("exit", (code, signal) => res({ code, signal })));
+  /** @type {Promise<string>} */
+  const listening = new Promise((res, reject) => {
+    const lines = createInterface({ input: child.stderr });
+    lines.on("line", (line) => {
+      log.write(line + "\n");
+      let rec;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        return; // not a log record
+      }
+      if (typeof rec.setupToken === "string") onSetupToken(rec.setupToken);
+      if (rec.msg === "http server listening") res(String(rec.addr));
+    });
+    exited.then((e) => reject(new Error(`goflow serve exited before listening: ${JSON.stringify(e)}; see ${log.path}`)));
+  });
+  /** SIGTERM, then SIGKILL after 10 s; resolves once the process has exited. */
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  return { listening, kill };
+}
 
 /**
  * Starts `goflow serve` on a free port (the kernel picks it: --addr 127.0.0.1:0, read back from
@@ -116,47 +159,44 @@ export async function startServer(bin, opts = {}) {
 
   mkdirSync(artifactsDir, { recursive: true });
   const log = createWriteStream(join(artifactsDir, `goflow-${opts.name ?? "serve"}.log`));
-  const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", ...common], { env, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.pipe(log, { end: false });
-  const exited = new Promise((res) => child.once("exit", (code, signal) => res({ code, signal })));
-
+  /** @type {string | undefined} */
   let setupToken;
-  const listening = new Promise((res, reject) => {
-    const lines = createInterface({ input: child.stderr });
-    lines.on("line", (line) => {
-      log.write(line + "\n");
-      let rec;
-      try {
-        rec = JSON.parse(line);
-      } catch {
-        return; // not a log record
-      }
-      if (typeof rec.setupToken === "string") setupToken = rec.setupToken;
-      if (rec.msg === "http server listening") res(String(rec.addr));
-    });
-    exited.then((e) => reject(new Error(`goflow serve exited before listening: ${JSON.stringify(e)}; see ${log.path}`)));
-  });
+  const onSetupToken = (/** @type {string} */ t) => (setupToken = t);
+  let proc = spawnServe(bin, ["--addr", "127.0.0.1:0", ...common], env, log, onSetupToken);
 
+  const halt = () => proc.kill();
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await proc.kill();
     log.end();
     await rm(dir, { recursive: true, force: true });
   };
 
+  /** @type {string} */
+  let addr;
   try {
-    const addr = /** @type {string} */ (await withTimeout(listening, 30_000, "goflow serve to listen"));
-    const baseUrl = `http://${addr}`;
-    await waitReady(baseUrl, 30_000);
-    return { baseUrl, admin, setupToken, stop };
+    addr = await withTimeout(proc.listening, 30_000, "goflow serve to listen");
+    await waitReady(`http://${addr}`, 30_000);
   } catch (err) {
     await stop();
     throw err;
   }
+  const baseUrl = `http://${addr}`;
+
+  const restart = async () => {
+    await proc.kill();
+    log.write(`--- e2e harness: restarting goflow serve on ${addr} ---\n`);
+    proc = spawnServe(bin, ["--addr", addr, ...common], env, log, onSetupToken);
+    try {
+      const again = await withTimeout(proc.listening, 30_000, "restarted goflow serve to listen");
+      if (again !== addr) throw new Error(`restarted goflow serve listens on ${again}, not ${addr}`);
+      await waitReady(baseUrl, 30_000);
+    } catch (err) {
+      await proc.kill();
+      throw err;
+    }
+  };
+
+  return { baseUrl, admin, setupToken, stop, dataDir, halt, restart };
 }
 
 /** @param {string} baseUrl @param {number} ms */

@@ -168,6 +168,105 @@ describe("app shell", { timeout: 600_000 }, () => {
     });
   });
 
+  test("move pages: reorder and nest them, kept after a reload", async (t) => {
+    await withPage(t, "move", {}, async (page, server) => {
+      const admin = server.admin;
+      assert.ok(admin);
+      await page.goto("/login");
+      await page.getByLabel("Username").fill(admin.username);
+      await page.getByLabel("Password").fill(admin.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByLabel("Workspace name").fill("Acme");
+      await page.getByRole("button", { name: "Create workspace" }).click();
+      await page.getByRole("link", { name: /Acme/ }).click();
+      await page.getByLabel("App name").fill("Shop");
+      await page.getByRole("button", { name: "Create app" }).click();
+      await page.getByRole("link", { name: /Shop/ }).click();
+      await page.waitForURL(/\/w\/[^/]+\/apps\/[^/]+$/);
+
+      const tree = page.getByTestId("page-tree");
+      const canvas = page.getByTestId("editor-canvas");
+      for (const name of ["A", "B"]) {
+        await page.getByRole("button", { name: "New page" }).click();
+        await page.getByLabel("Page name").fill(name);
+        await page.getByRole("button", { name: "Add page" }).click();
+        await canvas.getByRole("heading", { name, exact: true }).waitFor();
+      }
+      /** The page names in the tree, in document order (parents before their children). */
+      const names = () => tree.getByRole("link").allTextContents();
+      /** The tree item of the page named name. */
+      const item = (/** @type {string} */ name) =>
+        tree.getByTestId("page-tree-item").filter({ has: page.getByRole("link", { name, exact: true }) });
+      /** Waits until the tree lists the pages named want, in order. */
+      const waitForNames = async (/** @type {string[]} */ want) => {
+        const until = Date.now() + 10_000;
+        while (JSON.stringify(await names()) !== JSON.stringify(want) && Date.now() < until) await page.waitForTimeout(50);
+        assert.deepEqual(await names(), want);
+      };
+      /** Waits until the move button labelled label is disabled: that move is not possible here. */
+      const disabled = (/** @type {string} */ label) => tree.locator(`button[aria-label="${label}"]:disabled`).waitFor();
+      /** Drags the page named from by its handle onto the page named to, in steps that dnd-kit follows. */
+      const drag = async (/** @type {string} */ from, /** @type {string} */ to) => {
+        const a = await tree.getByRole("button", { name: `Drag ${from}`, exact: true }).boundingBox();
+        const b = await tree.getByRole("button", { name: `Drag ${to}`, exact: true }).boundingBox();
+        assert.ok(a && b);
+        await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(a.x + a.width / 2 + 8, a.y + a.height / 2 + 8, { steps: 3 });
+        await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+        await page.mouse.up();
+      };
+      assert.deepEqual(await names(), ["A", "B"]);
+      await disabled("Move A up");
+      await disabled("Indent A");
+
+      // B above A, kept after a reload.
+      await page.getByRole("button", { name: "Move B up", exact: true }).click();
+      await waitForNames(["B", "A"]);
+      await page.reload();
+      await tree.getByRole("link", { name: "A", exact: true }).waitFor();
+      assert.deepEqual(await names(), ["B", "A"]);
+      await screenshot(page, "09-moved-up");
+
+      // B back below A and under it: its subpage, kept after a reload.
+      await page.getByRole("button", { name: "Move B down", exact: true }).click();
+      await waitForNames(["A", "B"]);
+      await page.getByRole("button", { name: "Indent B", exact: true }).click();
+      await item("A").getByTestId("page-tree-item").getByRole("link", { name: "B", exact: true }).waitFor();
+      await page.reload();
+      await item("A").getByTestId("page-tree-item").getByRole("link", { name: "B", exact: true }).waitFor();
+      assert.equal(await tree.getByTestId("page-tree-item").count(), 2);
+      assert.deepEqual(await names(), ["A", "B"]);
+      await disabled("Indent B"); // no sibling above it any more
+      await screenshot(page, "10-indented");
+
+      // And out again: a top-level page right after A.
+      await page.getByRole("button", { name: "Outdent B", exact: true }).click();
+      await item("A").getByTestId("page-tree-item").waitFor({ state: "detached" });
+      await page.reload();
+      await tree.getByRole("link", { name: "B", exact: true }).waitFor();
+      await disabled("Outdent B");
+      assert.equal(await item("A").getByTestId("page-tree-item").count(), 0); // A has no subpages
+      assert.deepEqual(await names(), ["A", "B"]);
+
+      // Dragging B by its handle onto A puts it before A.
+      await drag("B", "A");
+      await waitForNames(["B", "A"]);
+      await page.reload();
+      await tree.getByRole("link", { name: "A", exact: true }).waitFor();
+      assert.deepEqual(await names(), ["B", "A"]);
+
+      // A under B, then B dropped onto A, into its own subtree: the server refuses, in words.
+      await page.getByRole("button", { name: "Indent A", exact: true }).click();
+      await item("B").getByTestId("page-tree-item").getByRole("link", { name: "A", exact: true }).waitFor();
+      await drag("B", "A");
+      await tree.getByRole("alert").getByText("Cannot move “B”: a page cannot go under itself or one of its subpages.").waitFor();
+      await screenshot(page, "11-cycle-refused");
+      await page.reload();
+      await item("B").getByTestId("page-tree-item").getByRole("link", { name: "A", exact: true }).waitFor();
+    });
+  });
+
   test("first administrator with the setup token", async (t) => {
     await withPage(t, "setup", { admin: false }, async (page, server) => {
       assert.ok(server.setupToken, "the server printed no setup token");

@@ -1,10 +1,23 @@
+import {
+  closestCenter,
+  DndContext,
+  KeyboardSensor,
+  PointerSensor,
+  useDraggable,
+  useDroppable,
+  useSensor,
+  useSensors,
+  type Announcements,
+  type DragEndEvent,
+} from "@dnd-kit/core";
+import { CSS } from "@dnd-kit/utilities";
 import { useState } from "react";
 import { ApiError, errorMessage, type ApiClient } from "../api/client";
 import type { PageTree, PageTreeNode } from "../api/types";
 import { PencilIcon, PlusIcon, TrashIcon } from "../components/Icons";
 import { NameForm } from "../components/NameForm";
 import { Link } from "../router/history";
-import { countPages } from "./pageTree";
+import { computeDrop, computeMove, countPages, findPage, locatePage, type MoveDirection, type PageMove } from "./pageTree";
 
 interface PageTreePanelProps {
   api: ApiClient;
@@ -38,10 +51,56 @@ async function atVersion<T>(version: number, write: (v: number) => Promise<T>): 
   }
 }
 
-/** The left panel of the editor: the app's pages, with create, rename, delete and select. */
+/** Moves pageId to `to` at the tree's version (see atVersion), then reloads the tree. */
+async function movePage(props: PageTreePanelProps, treeVersion: number, pageId: string, to: PageMove): Promise<void> {
+  const { api, appId, onChanged } = props;
+  try {
+    await atVersion(treeVersion, (v) => api.patchPage(appId, pageId, { expectedVersion: v, ...to }));
+    onChanged();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) onChanged(); // gone already: show the tree as it is
+    throw err;
+  }
+}
+
+/** Why a move failed, in words: the server's cycle detail names pages by id. */
+function moveErrorMessage(err: unknown): string {
+  if (err instanceof ApiError && err.code === "cycle") return "a page cannot go under itself or one of its subpages.";
+  return errorMessage(err);
+}
+
+/** Screen reader announcements of a drag, by page name rather than id. */
+function announcements(pages: PageTreeNode[]): Announcements {
+  const name = (id: string | number) => findPage(pages, String(id))?.name ?? String(id);
+  return {
+    onDragStart: ({ active }) => `Picked up page ${name(active.id)}.`,
+    onDragOver: ({ active, over }) =>
+      over ? `Page ${name(active.id)} is over page ${name(over.id)}.` : `Page ${name(active.id)} is over no page.`,
+    onDragEnd: ({ active, over }) =>
+      over && over.id !== active.id ? `Page ${name(active.id)} was dropped next to page ${name(over.id)}.` : `Page ${name(active.id)} was dropped where it was.`,
+    onDragCancel: ({ active }) => `Moving page ${name(active.id)} was cancelled.`,
+  };
+}
+
+/** The left panel of the editor: the app's pages, with create, rename, move, delete and select. */
 export function PageTreePanel(props: PageTreePanelProps) {
   const { api, appId, tree, loadError, canEdit, onChanged, onSelect } = props;
   const [adding, setAdding] = useState(false);
+  const [dropError, setDropError] = useState<{ name: string; err: unknown }>();
+  // The distance lets a click on the drag handle stay a click.
+  const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }), useSensor(KeyboardSensor));
+
+  const drop = async ({ active, over }: DragEndEvent) => {
+    if (!tree || !over) return;
+    const pageId = String(active.id);
+    setDropError(undefined);
+    try {
+      const to = computeDrop(tree.pages, pageId, String(over.id));
+      if (to) await movePage(props, tree.version, pageId, to);
+    } catch (err) {
+      setDropError({ name: findPage(tree.pages, pageId)?.name ?? pageId, err });
+    }
+  };
 
   return (
     <aside className="page-tree" aria-labelledby="pages-title" data-testid="page-tree">
@@ -73,36 +132,95 @@ export function PageTreePanel(props: PageTreePanelProps) {
           {errorMessage(loadError)}
         </p>
       )}
+      {dropError !== undefined && (
+        <p className="form-error" role="alert">
+          Cannot move “{dropError.name}”: {moveErrorMessage(dropError.err)}
+        </p>
+      )}
       {tree === undefined ? (
         loadError === undefined && <p className="muted">Loading pages…</p>
       ) : countPages(tree.pages) === 0 ? (
         <p className="muted">No pages yet.</p>
       ) : (
-        <nav aria-label="Pages">
-          <PageList {...props} pages={tree.pages} treeVersion={tree.version} />
-        </nav>
+        <DndContext
+          sensors={sensors}
+          collisionDetection={closestCenter}
+          accessibility={{ announcements: announcements(tree.pages) }}
+          onDragEnd={(e) => void drop(e)}
+        >
+          <nav aria-label="Pages">
+            <PageList {...props} root={tree.pages} pages={tree.pages} treeVersion={tree.version} />
+          </nav>
+        </DndContext>
       )}
     </aside>
   );
 }
 
-function PageList({ pages, treeVersion, ...props }: PageTreePanelProps & { pages: PageTreeNode[]; treeVersion: number }) {
+/** What every row gets besides the panel's props: the whole tree (moves are computed on it) and its version. */
+interface TreeProps {
+  root: PageTreeNode[];
+  treeVersion: number;
+}
+
+/** The move buttons: the label's verb, the arrow shown, and the tooltip. */
+const moveButtons: { direction: MoveDirection; verb: string; glyph: string; title: string }[] = [
+  { direction: "up", verb: "Move", glyph: "↑", title: "Move up" },
+  { direction: "down", verb: "Move", glyph: "↓", title: "Move down" },
+  { direction: "indent", verb: "Indent", glyph: "→", title: "Make it a subpage of the page above" },
+  { direction: "outdent", verb: "Outdent", glyph: "←", title: "Move it out of its parent" },
+];
+
+function canMove(root: PageTreeNode[], pageId: string, direction: MoveDirection): boolean {
+  const place = locatePage(root, pageId);
+  if (!place) return false;
+  switch (direction) {
+    case "up":
+    case "indent":
+      return place.position > 0;
+    case "down":
+      return place.position < place.siblings.length - 1;
+    case "outdent":
+      return place.parent !== undefined;
+  }
+}
+
+function PageList({ pages, ...props }: PageTreePanelProps & TreeProps & { pages: PageTreeNode[] }) {
   return (
     <ul className="tree-list">
       {pages.map((p) => (
-        <PageItem {...props} key={p.pageId} page={p} treeVersion={treeVersion} />
+        <PageItem {...props} key={p.pageId} page={p} />
       ))}
     </ul>
   );
 }
 
-function PageItem(props: PageTreePanelProps & { page: PageTreeNode; treeVersion: number }) {
-  const { api, appId, page, treeVersion, selectedId, pagePath, canEdit, onChanged, onSelect, onDeleted } = props;
+function PageItem(props: PageTreePanelProps & TreeProps & { page: PageTreeNode }) {
+  const { api, appId, page, root, treeVersion, selectedId, pagePath, canEdit, onChanged, onSelect, onDeleted } = props;
   const [mode, setMode] = useState<"view" | "rename" | "addChild" | "confirmDelete">("view");
   const [deleteError, setDeleteError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const selected = page.pageId === selectedId;
   const titleId = `delete-title-${page.pageId}`;
+  const [moveError, setMoveError] = useState<unknown>();
+  // The row is both what is dragged (by its handle) and where other pages are dropped.
+  const drag = useDraggable({ id: page.pageId, disabled: !canEdit });
+  const dropTarget = useDroppable({ id: page.pageId, disabled: !canEdit });
+
+  // A move names the page by id and its new neighbours by key: retried once at the current
+  // version like the other writes, since a change elsewhere in the tree leaves it right.
+  const move = async (direction: MoveDirection) => {
+    setBusy(true);
+    setMoveError(undefined);
+    try {
+      const to = computeMove(root, page.pageId, direction);
+      if (to) await movePage(props, treeVersion, page.pageId, to);
+    } catch (err) {
+      setMoveError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const remove = async () => {
     setBusy(true);
@@ -137,7 +255,32 @@ function PageItem(props: PageTreePanelProps & { page: PageTreeNode; treeVersion:
           }}
         />
       ) : (
-        <div className={"tree-row" + (selected ? " selected" : "")}>
+        <div
+          ref={(el) => {
+            drag.setNodeRef(el);
+            dropTarget.setNodeRef(el);
+          }}
+          className={"tree-row" + (selected ? " selected" : "")}
+          data-drop-target={dropTarget.isOver && !drag.isDragging ? "" : undefined}
+          style={{
+            transform: CSS.Translate.toString(drag.transform),
+            position: drag.isDragging ? "relative" : undefined,
+            zIndex: drag.isDragging ? 1 : undefined,
+            outline: dropTarget.isOver && !drag.isDragging ? "2px dashed currentColor" : undefined,
+          }}
+        >
+          {canEdit && (
+            <button
+              type="button"
+              className="icon drag-handle"
+              aria-label={`Drag ${page.name}`}
+              title="Drag onto another page to move it next to that page"
+              {...drag.listeners}
+              {...drag.attributes}
+            >
+              <span aria-hidden="true">⠿</span>
+            </button>
+          )}
           <Link to={pagePath(page.pageId)} className="tree-link" aria-current={selected ? "page" : undefined}>
             {page.name}
           </Link>
@@ -149,6 +292,19 @@ function PageItem(props: PageTreePanelProps & { page: PageTreeNode; treeVersion:
               <button type="button" className="icon" aria-label={`Rename page ${page.name}`} title="Rename" onClick={() => setMode("rename")}>
                 <PencilIcon />
               </button>
+              {moveButtons.map((b) => (
+                <button
+                  key={b.direction}
+                  type="button"
+                  className="icon"
+                  aria-label={b.verb === "Move" ? `Move ${page.name} ${b.direction}` : `${b.verb} ${page.name}`}
+                  title={b.title}
+                  disabled={busy || !canMove(root, page.pageId, b.direction)}
+                  onClick={() => void move(b.direction)}
+                >
+                  <span aria-hidden="true">{b.glyph}</span>
+                </button>
+              ))}
               <button
                 type="button"
                 className="icon danger"
@@ -164,6 +320,11 @@ function PageItem(props: PageTreePanelProps & { page: PageTreeNode; treeVersion:
             </span>
           )}
         </div>
+      )}
+      {moveError !== undefined && (
+        <p className="form-error" role="alert">
+          Cannot move “{page.name}”: {moveErrorMessage(moveError)}
+        </p>
       )}
       {mode === "addChild" && (
         <NameForm
@@ -203,7 +364,7 @@ function PageItem(props: PageTreePanelProps & { page: PageTreeNode; treeVersion:
           </div>
         </div>
       )}
-      {page.children.length > 0 && <PageList {...props} pages={page.children} treeVersion={treeVersion} />}
+      {page.children.length > 0 && <PageList {...props} pages={page.children} />}
     </li>
   );
 }
