@@ -89,6 +89,7 @@ var expectedAccess = map[string]access{
 	"POST /api/apps/{appID}/scripts":        editors,
 	"GET /api/scripts/{scriptID}":           auditors,
 	"PUT /api/scripts/{scriptID}/text":      editors,
+	"POST /api/scripts/{scriptID}/check":    editors,
 	"PATCH /api/scripts/{scriptID}":         editors,
 	"DELETE /api/scripts/{scriptID}":        editors,
 	"GET /api/scripts/{scriptID}/versions":  auditors,

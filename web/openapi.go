@@ -292,6 +292,10 @@ func operations() []operation {
 			status: 200, resp: "Script"},
 		{method: "PUT", path: "/api/scripts/{scriptID}/text", id: "putScriptText", tag: "scripts", summary: "Replace a script's text",
 			access: editors, body: "PutScriptText", status: 200, resp: "Script", problems: []int{409, 422}},
+		{method: "POST", path: "/api/scripts/{scriptID}/check", id: "checkScript", tag: "scripts",
+			summary:     "Check a script's syntax (a draft, or the saved text)",
+			description: "Compiles the text as the runtime would, without running it: ok, or the compile errors with line and column when known.",
+			access:      editors, body: "CheckScript", status: 200, resp: "ScriptCheck", problems: []int{422}},
 		{method: "PATCH", path: "/api/scripts/{scriptID}", id: "patchScript", tag: "scripts", summary: "Rename a script or set a workflow's retry policy",
 			access: editors, body: "PatchScript", status: 200, resp: "Script", problems: []int{409, 422}},
 		{method: "DELETE", path: "/api/scripts/{scriptID}", id: "deleteScript", tag: "scripts", summary: "Delete a script",
@@ -1027,6 +1031,13 @@ func schemas() map[string]any {
 			"text":     str(""),
 		}, "name", "kind"),
 		"PutScriptText": closed(map[string]any{"expectedVersion": expectedVersionProp, "text": str("")}, "expectedVersion", "text"),
+		"CheckScript":   closed(map[string]any{"text": str("The draft to check; absent checks the saved text.")}),
+		"ScriptCheck": obj(map[string]any{
+			"ok": boolean(""),
+			"errors": arrayOf(obj(map[string]any{
+				"message": str(""), "line": integer("1-based, when known."), "column": integer("When known."),
+			}, "message")),
+		}, "ok", "errors"),
 		"PatchScript": closed(map[string]any{
 			"expectedVersion": expectedVersionProp, "name": str(""),
 			"retry": map[string]any{"oneOf": []any{ref("RetryPolicy"), map[string]any{"type": "null"}}, "description": "A workflow's retry policy; null removes it."},

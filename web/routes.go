@@ -100,6 +100,7 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/apps/{appID}/scripts", member(edit, app), a.handle(a.createScript)},
 		{"GET", "/api/scripts/{scriptID}", member(audit, script), a.handle(a.getScript)},
 		{"PUT", "/api/scripts/{scriptID}/text", member(edit, script), a.handle(a.putScriptText)},
+		{"POST", "/api/scripts/{scriptID}/check", member(edit, script), a.handle(a.checkScript)},
 		{"PATCH", "/api/scripts/{scriptID}", member(edit, script), a.handle(a.patchScript)},
 		{"DELETE", "/api/scripts/{scriptID}", member(edit, script), a.handle(a.deleteScript)},
 		{"GET", "/api/scripts/{scriptID}/versions", member(audit, script), a.handle(a.scriptVersions)},

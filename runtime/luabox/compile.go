@@ -254,3 +254,10 @@ func isHidden(fn ast.Expr) bool {
 	id, ok := fn.(*ast.IdentExpr)
 	return ok && (id.Value == concatLocal || id.Value == passLocal)
 }
+
+// Check compiles script without running it (and without caching it), for editors that show
+// syntax errors as the script is written. The error wraps ErrInvalidScript.
+func Check(name, script string) error {
+	_, err := compileScript(name, script)
+	return err
+}

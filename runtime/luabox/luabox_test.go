@@ -378,3 +378,11 @@ func TestRunHostPerRun(t *testing.T) {
 	require.Len(t, shared.queries, 1, "without a run host, the sandbox's serves")
 	require.Len(t, own.queries, 1)
 }
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, luabox.Check("wf", "function process_event(d) return d end"))
+	err := luabox.Check("wf", "function process_event(d)\n return d +\nend")
+	require.ErrorIs(t, err, luabox.ErrInvalidScript)
+	require.Contains(t, err.Error(), "line:3")
+}
