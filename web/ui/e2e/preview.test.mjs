@@ -148,7 +148,11 @@ describe("events, scripts and preview", { timeout: 600_000 }, () => {
       await editor2.locator(".view-lines").getByText("function reducer").first().waitFor();
       await editor2.locator(".view-lines").click();
       await page.keyboard.press("ControlOrMeta+End");
+      // While typing, the draft is checked by the server (POST …/check), before anything runs.
+      const checked = page.waitForResponse(async (r) => r.url().endsWith(`/api/scripts/${reducerId}/check`) && (await r.json()).ok === false);
       await page.keyboard.type(" }");
+      const check = await (await checked).json();
+      assert.match(check.errors[0].message, /SyntaxError/);
       const broken = REDUCER + " }";
       const deadline2 = Date.now() + 15_000;
       while (Date.now() < deadline2) {

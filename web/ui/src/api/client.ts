@@ -240,9 +240,20 @@ export class ApiClient {
     return this.request("PUT", `/api/scripts/${enc(id)}/text`, { body: { expectedVersion, text } });
   }
 
+  /** Compiles a draft of a script without saving or running it (the editor's error markers). */
+  checkScript(id: string, text: string, signal?: AbortSignal): Promise<ScriptCheck> {
+    return this.request("POST", `/api/scripts/${enc(id)}/check`, { body: { text }, signal });
+  }
+
   getComponents(signal?: AbortSignal): Promise<ComponentsBody> {
     return this.request("GET", "/api/components", { signal });
   }
+}
+
+/** The answer of POST /api/scripts/{id}/check. */
+export interface ScriptCheck {
+  ok: boolean;
+  errors: { message: string; line?: number; column?: number }[];
 }
 
 const enc = encodeURIComponent;

@@ -1,6 +1,6 @@
-// Error markers from the server's words about a script. The server does not compile scripts when
-// their text changes (PUT /api/scripts/{id}/text and script ops only check size and ranges); a
-// script that does not compile or throws is reported when it runs: run_state.error (a reducer)
+// Error markers from the server's words about a script's run. (Syntax errors while typing come from
+// POST /api/scripts/{id}/check: syntaxCheck.ts.) A script that throws, or that was saved without
+// compiling, is reported when it runs: run_state.error (a reducer)
 // or an error handler_failed (a handler), with the sandbox's message, e.g.
 // "jsbox: invalid script: SyntaxError: (anonymous): Line 2:14 Unexpected token" or a stack
 // "at reducer (reducer.js:3:11(8))". This module turns such a message into marker positions.

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ApiClient } from "../../api/client";
 import { errorMessage } from "../../api/client";
-import { useRejections, type EditorSession, type Page, type PageOp, type Script } from "../../editor";
+import { useRejections, useScriptText, type EditorSession, type Page, type PageOp, type Script } from "../../editor";
 import { ScriptEditor } from "../monaco/ScriptEditor";
 import { markerFromError, type ScriptMarker } from "../monaco/scriptMarkers";
+import { useSyntaxMarkers } from "../monaco/syntaxCheck";
 import { announceScriptsChanged, claimOpenRequest, useAppScripts, useOpenScriptRequests } from "./appScripts";
 import { appReducerTemplate, pageReducerTemplate, parseInitialState } from "./templates";
 import { useRunErrors } from "./runErrors";
@@ -80,11 +81,13 @@ export function ScriptsPanel({ api, session, appId, page, canEdit, submit }: Scr
       : selected === appReducer?.id && runErrors.appReducer
         ? runErrors.appReducer
         : (runErrors.handlers[selected] ?? "");
+  const draft = useScriptText(session, `script-${selected}`);
+  const syntaxMarkers = useSyntaxMarkers(api, selected, selected && session.script(`script-${selected}`)?.loaded ? draft : undefined);
   const markers: ScriptMarker[] = useMemo(() => {
-    if (!runError) return [];
-    const lines = (session.script(`script-${selected}`)?.text ?? "").split("\n").length;
-    return [markerFromError(runError, lines)];
-  }, [runError, selected, session]);
+    const all = [...syntaxMarkers];
+    if (runError) all.push(markerFromError(runError, draft.split("\n").length));
+    return all;
+  }, [runError, syntaxMarkers, draft]);
   const disabled = !canEdit || busy;
 
   return (
