@@ -43,5 +43,5 @@ func TestCheckScript(t *testing.T) {
 		require.InDelta(t, tt.line, e["line"], 1, "%s: %v", tt.name, e)
 	}
 	c.post("/api/scripts/"+js+"/check", map[string]any{"text": strings.Repeat("x", 300<<10)}).problem(http.StatusUnprocessableEntity, "too_large")
-	require.Equal(t, "function reducer(state, action) { return state; }", c.get("/api/scripts/"+js).ok(http.StatusOK)["text"], "a check saves nothing")
+	require.Equal(t, "function reducer(state, action) { return state; }", c.get("/api/scripts/" + js).ok(http.StatusOK)["text"], "a check saves nothing")
 }
