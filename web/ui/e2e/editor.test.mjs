@@ -4,11 +4,9 @@
 // @ts-check
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { artifactsDir, buildGoflow, ensureUIBuilt, launchBrowser, screenshot, startServer } from "./harness.mjs";
+import { describe, test } from "node:test";
+import { artifactsDir, e2eSuite, screenshot, startServer } from "./harness.mjs";
 import { fixture, signInTo } from "./fixtures.mjs";
 
 /** @typedef {import("playwright-core").Browser} Browser */
@@ -32,21 +30,7 @@ async function dragFromPalette(page, type, target) {
 }
 
 describe("page editor", { timeout: 600_000 }, () => {
-  /** @type {string} */ let workDir;
-  /** @type {string} */ let bin;
-  /** @type {Browser | undefined} */ let browser;
-
-  before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), "goflow-e2e-bin-"));
-    await ensureUIBuilt();
-    bin = await buildGoflow(workDir);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  });
+  const suite = e2eSuite();
 
   /**
    * Runs fn on a fresh server with n browser contexts; screenshots each page as
@@ -55,12 +39,13 @@ describe("page editor", { timeout: 600_000 }, () => {
    * @param {(pages: Page[], server: Server) => Promise<void>} fn
    */
   async function withPages(t, name, n, fn) {
+    const browser = suite.browser;
     if (!browser) {
       t.skip("chromium is not installed");
       return;
     }
     const b = browser;
-    const server = await startServer(bin, { name });
+    const server = await startServer(suite.bin, { name });
     const contexts = await Promise.all(Array.from({ length: n }, () => b.newContext({ baseURL: server.baseUrl, viewport: { width: 1400, height: 900 } })));
     /** @type {string[]} */
     const consoleErrors = [];

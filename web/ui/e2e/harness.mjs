@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -254,4 +255,35 @@ export async function launchBrowser() {
 export async function screenshot(page, name) {
   mkdirSync(artifactsDir, { recursive: true });
   await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Sets up a describe block's shared parts: the UI build, the goflow binary (in a temp dir removed
+ * afterwards) and the browser (undefined when chromium is missing outside CI: tests then skip).
+ * Call it inside describe; read bin and browser inside the tests.
+ * @returns {{ readonly bin: string, readonly browser: import("playwright-core").Browser | undefined }}
+ */
+export function e2eSuite() {
+  let workDir = "";
+  let bin = "";
+  /** @type {import("playwright-core").Browser | undefined} */
+  let browser;
+  before(async () => {
+    workDir = await mkdtemp(join(tmpdir(), "goflow-e2e-bin-"));
+    await ensureUIBuilt();
+    bin = await buildGoflow(workDir);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+  return {
+    get bin() {
+      return bin;
+    },
+    get browser() {
+      return browser;
+    },
+  };
 }

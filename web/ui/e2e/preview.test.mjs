@@ -3,11 +3,10 @@
 // initial state, run the preview, click, and see the state change. Screenshots: e2e/artifacts/preview-*.png.
 // @ts-check
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { artifactsDir, buildGoflow, ensureUIBuilt, launchBrowser, screenshot, startServer } from "./harness.mjs";
+import { describe, test } from "node:test";
+import { artifactsDir, e2eSuite, screenshot, startServer } from "./harness.mjs";
 
 /** @typedef {import("playwright-core").Page} Page */
 
@@ -16,28 +15,15 @@ const REDUCER =
   "function reducer(state, action) { if (action.type === 'counter/increment') return Object.assign({}, state, { count: state.count + 1 }); return state; }";
 
 describe("events, scripts and preview", { timeout: 600_000 }, () => {
-  /** @type {string} */ let workDir;
-  /** @type {string} */ let bin;
-  /** @type {import("playwright-core").Browser | undefined} */ let browser;
-
-  before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), "goflow-e2e-bin-"));
-    await ensureUIBuilt();
-    bin = await buildGoflow(workDir);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  });
+  const suite = e2eSuite();
 
   test("a button's click dispatches an action the page reducer counts", async (t) => {
+    const browser = suite.browser;
     if (!browser) {
       t.skip("chromium is not installed");
       return;
     }
-    const server = await startServer(bin, { name: "preview" });
+    const server = await startServer(suite.bin, { name: "preview" });
     const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1440, height: 900 } });
     context.setDefaultTimeout(20_000);
     const page = await context.newPage();

@@ -5,11 +5,9 @@
 // and B's edit from before the outage stays. Screenshots land in e2e/artifacts/reconnect-*.png.
 // @ts-check
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { buildGoflow, ensureUIBuilt, launchBrowser, screenshot, startServer } from "./harness.mjs";
+import { describe, test } from "node:test";
+import { e2eSuite, screenshot, startServer } from "./harness.mjs";
 import { apiAs, fixture, signInTo } from "./fixtures.mjs";
 
 /** @typedef {import("playwright-core").Browser} Browser */
@@ -37,29 +35,16 @@ function nodesOfType(doc, type) {
 const outageNoise = [/^Failed to load resource/, /^WebSocket connection to '.*' failed/];
 
 describe("editor reconnect (issue 8)", { timeout: 300_000 }, () => {
-  /** @type {string} */ let workDir;
-  /** @type {string} */ let bin;
-  /** @type {Browser | undefined} */ let browser;
-
-  before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), "goflow-e2e-bin-"));
-    await ensureUIBuilt();
-    bin = await buildGoflow(workDir);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  });
+  const suite = e2eSuite();
 
   test("the server restarts under two open editors: A's offline edit is committed, B catches up without a reload", async (t) => {
+    const browser = suite.browser;
     if (!browser) {
       t.skip("chromium is not installed");
       return;
     }
     const b0 = browser;
-    const server = await startServer(bin, { name: "reconnect" });
+    const server = await startServer(suite.bin, { name: "reconnect" });
     const contexts = await Promise.all([0, 1].map(() => b0.newContext({ baseURL: server.baseUrl, viewport: { width: 1400, height: 900 } })));
     /** Every console message and status change, for the failure message: what the user saw. */
     /** @type {string[]} */

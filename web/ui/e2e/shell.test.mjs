@@ -2,31 +2,14 @@
 // against a real goflow server in headless chromium. Screenshots land in e2e/artifacts/.
 // @ts-check
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { buildGoflow, ensureUIBuilt, launchBrowser, screenshot, startServer } from "./harness.mjs";
+import { describe, test } from "node:test";
+import { e2eSuite, screenshot, startServer } from "./harness.mjs";
 
 /** @typedef {import("playwright-core").Browser} Browser */
 /** @typedef {import("playwright-core").Page} Page */
 
 describe("app shell", { timeout: 600_000 }, () => {
-  /** @type {string} */ let workDir;
-  /** @type {string} */ let bin;
-  /** @type {Browser | undefined} */ let browser;
-
-  before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), "goflow-e2e-bin-"));
-    await ensureUIBuilt();
-    bin = await buildGoflow(workDir);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  });
+  const suite = e2eSuite();
 
   /**
    * Runs fn with a page of a fresh browser context on a fresh server; screenshots the page as
@@ -37,11 +20,12 @@ describe("app shell", { timeout: 600_000 }, () => {
    * @param {(page: Page, server: import("./harness.mjs").Server) => Promise<void>} fn
    */
   async function withPage(t, name, opts, fn) {
+    const browser = suite.browser;
     if (!browser) {
       t.skip("chromium is not installed");
       return;
     }
-    const server = await startServer(bin, { ...opts, name });
+    const server = await startServer(suite.bin, { ...opts, name });
     const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
