@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -78,9 +79,15 @@ func (a app) bench(ctx context.Context, args []string) error {
 		return fmt.Errorf("bench: %w", err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(results)
+		return printJSON(a.stdout, results)
 	}
 	return nil
+}
+
+// printJSON writes a benchmark's --json output: indented, with <, > and & left as they are.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

@@ -115,10 +115,7 @@ func (a app) benchCollab(ctx context.Context, args []string) error {
 	fmt.Fprintf(a.stdout, "  (%s)\n", out.Idle.Note)
 
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(a.stdout, out); err != nil {
 			return err
 		}
 	}

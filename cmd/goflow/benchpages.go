@@ -129,9 +129,7 @@ func (a app) benchPages(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stdout, "  rebuild %-24s %10.0f events/s   ratio %5.2fx   target >= 30000/s and >= 0.3x\n", name, rates[name], rates[name]/rawRate)
 	}
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"reads": results, "rebuild": map[string]any{
+		return printJSON(a.stdout, map[string]any{"reads": results, "rebuild": map[string]any{
 			"eventsPerSecond": rates, "rawEventsPerSecond": rawRate, "events": total}})
 	}
 	return nil

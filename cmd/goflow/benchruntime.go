@@ -195,10 +195,7 @@ func (a app) benchRuntime(ctx context.Context, args []string) error {
 	}
 
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		return printJSON(a.stdout, out)
 	}
 	return nil
 }

@@ -135,10 +135,7 @@ func (a app) benchWorkflows(ctx context.Context, args []string) error {
 	}
 
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		return printJSON(a.stdout, out)
 	}
 	return nil
 }
