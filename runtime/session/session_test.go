@@ -259,27 +259,32 @@ func TestDispatchRejectsUnrecordableActions(t *testing.T) {
 	require.Len(t, events, domain.MaxDispatchesPerRecord)
 }
 
+// randomInputs is a session of n random handler clicks and direct actions, some of whose
+// reducers throw, a few seconds apart.
+func randomInputs(rng *rand.Rand, n int) []session.DispatchInput {
+	types := []string{"add", "fail", "appfail", "noop"}
+	var inputs []session.DispatchInput
+	at := t0
+	for range n {
+		at = at.Add(time.Duration(rng.IntN(5000)) * time.Millisecond)
+		s := rng.Uint64()
+		if rng.IntN(2) == 0 {
+			inputs = append(inputs, click(`{"types":["add","fail","appfail"]}`, at, s))
+		} else {
+			inputs = append(inputs, direct(types[rng.IntN(len(types))], fmt.Sprintf(`{"v":%d}`, rng.IntN(100)), at, s))
+		}
+	}
+	return inputs
+}
+
 // TestReplayEqualsLive: random sessions of handler events and direct actions through reducers
 // that read Date.now and Math.random (and sometimes throw) replay to the live states and errors.
 func TestReplayEqualsLive(t *testing.T) {
 	t.Parallel()
 	f := setup(t, randomPageReducer, randomAppReducer, randomHandler)
-	types := []string{"add", "fail", "appfail", "noop"}
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(seed, 42))
-			var inputs []session.DispatchInput
-			at := t0
-			for range 40 {
-				at = at.Add(time.Duration(rng.IntN(5000)) * time.Millisecond)
-				s := rng.Uint64()
-				if rng.IntN(2) == 0 {
-					inputs = append(inputs, click(`{"types":["add","fail","appfail"]}`, at, s))
-				} else {
-					inputs = append(inputs, direct(types[rng.IntN(len(types))], fmt.Sprintf(`{"v":%d}`, rng.IntN(100)), at, s))
-				}
-			}
-			steps, live := f.run(t, inputs)
+			steps, live := f.run(t, randomInputs(rand.New(rand.NewPCG(seed, 42)), 40))
 			require.NotEmpty(t, steps)
 			out, err := session.Replay(context.Background(), f.runner, f.started, steps, session.ReplayOptions{})
 			require.NoError(t, err)

@@ -19,20 +19,7 @@ import (
 // throw) and returns its steps.
 func randomSteps(t *testing.T, f fixture, seed uint64, dispatches int) []*domain.SessionActionDispatched {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 99))
-	types := []string{"add", "fail", "appfail", "noop"}
-	var inputs []session.DispatchInput
-	at := t0
-	for range dispatches {
-		at = at.Add(time.Duration(rng.IntN(5000)) * time.Millisecond)
-		s := rng.Uint64()
-		if rng.IntN(2) == 0 {
-			inputs = append(inputs, click(`{"types":["add","fail","appfail"]}`, at, s))
-		} else {
-			inputs = append(inputs, direct(types[rng.IntN(len(types))], fmt.Sprintf(`{"v":%d}`, rng.IntN(100)), at, s))
-		}
-	}
-	steps, _ := f.run(t, inputs)
+	steps, _ := f.run(t, randomInputs(rand.New(rand.NewPCG(seed, 99)), dispatches))
 	require.NotEmpty(t, steps)
 	return steps
 }
