@@ -1,5 +1,6 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { errorMessage, fieldError } from "../api/client";
+import { useFormSubmit } from "./useFormSubmit";
 import { Field, FormError } from "./Field";
 
 interface NameFormProps {
@@ -17,22 +18,10 @@ interface NameFormProps {
 /** A one-field form for naming things: workspaces, apps, pages. */
 export function NameForm({ label, submitLabel, initial = "", onSubmit, onCancel, autoFocus, className, testId }: NameFormProps) {
   const [name, setName] = useState(initial);
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await onSubmit(name.trim());
-      setName(initial);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useFormSubmit(async () => {
+    await onSubmit(name.trim());
+    setName(initial);
+  });
 
   const nameErr = fieldError(error, "name");
   return (

@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { errorMessage, fieldError } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
+import { useFormSubmit } from "../components/useFormSubmit";
 import { Field, FormError } from "../components/Field";
 import { Link } from "../router/history";
 
@@ -9,20 +10,7 @@ export function LoginScreen() {
   const { api, signedIn } = useAuth();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      signedIn(await api.login(username, password));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useFormSubmit(async () => signedIn(await api.login(username, password)));
 
   const userErr = fieldError(error, "username");
   const passErr = fieldError(error, "password");

@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { errorMessage, fieldError } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
+import { useFormSubmit } from "../components/useFormSubmit";
 import { Field, FormError } from "../components/Field";
 import { Link } from "../router/history";
 
@@ -10,20 +11,7 @@ export function SetupScreen() {
   const [setupToken, setSetupToken] = useState("");
   const [username, setUsername] = useState("admin");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      signedIn(await api.setup({ setupToken: setupToken.trim(), username, password }));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useFormSubmit(async () => signedIn(await api.setup({ setupToken: setupToken.trim(), username, password })));
 
   const tokenErr = fieldError(error, "setupToken");
   const userErr = fieldError(error, "username");

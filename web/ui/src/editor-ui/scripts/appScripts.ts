@@ -2,8 +2,9 @@
 // exchange without a shared parent: "the scripts changed" (reload the list) and "open this script
 // in the scripts panel". Window events keep the panels' agreed props as they are.
 
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect } from "react";
 import type { ApiClient, ScriptSummary } from "../../api/client";
+import { useResource } from "../../api/useResource";
 import type { Script } from "../../editor";
 
 const SCRIPTS_CHANGED = "goflow:scripts-changed";
@@ -66,41 +67,24 @@ export interface AppScripts {
   added: (s: Script) => void;
 }
 
+/** The list before the first load (one array, so that memos keyed on it hold). */
+const noScripts: ScriptSummary[] = [];
+
 /** The app's scripts, reloaded when a panel announces a change. */
 export function useAppScripts(api: ApiClient, appId: string): AppScripts {
-  const [scripts, setScripts] = useState<ScriptSummary[]>([]);
-  const [error, setError] = useState<unknown>();
-  const [loading, setLoading] = useState(true);
-  const [generation, setGeneration] = useState(0);
-  const reload = useCallback(() => setGeneration((g) => g + 1), []);
-
-  useEffect(() => {
-    const ctl = new AbortController();
-    setLoading(true);
-    listAllScripts(api, appId, ctl.signal).then(
-      (list) => {
-        if (ctl.signal.aborted) return;
-        setScripts(list);
-        setError(undefined);
-        setLoading(false);
-      },
-      (err: unknown) => {
-        if (ctl.signal.aborted) return;
-        setError(err);
-        setLoading(false);
-      },
-    );
-    return () => ctl.abort();
-  }, [api, appId, generation]);
+  const { data, error, loading, reload, setData } = useResource((signal) => listAllScripts(api, appId, signal), [api, appId]);
 
   useEffect(() => {
     window.addEventListener(SCRIPTS_CHANGED, reload);
     return () => window.removeEventListener(SCRIPTS_CHANGED, reload);
   }, [reload]);
 
-  const added = useCallback((s: Script) => {
-    setScripts((list) => (list.some((x) => x.id === s.id) ? list : [...list, { id: s.id, appId: s.appId, name: s.name, kind: s.kind, language: s.language, version: s.version }]));
-  }, []);
+  const added = useCallback(
+    (s: Script) => {
+      setData((list = []) => (list.some((x) => x.id === s.id) ? list : [...list, { id: s.id, appId: s.appId, name: s.name, kind: s.kind, language: s.language, version: s.version }]));
+    },
+    [setData],
+  );
 
-  return { scripts, error, loading, reload, added };
+  return { scripts: data ?? noScripts, error, loading, reload, added };
 }
